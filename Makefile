@@ -1,0 +1,40 @@
+# The two set-up commands of the README:
+#   make demo   install everything and run the demo end to end on DuckDB
+#   make test   install everything and run every test (DuckDB and PostgreSQL)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# dbt sends nothing anywhere; profiles.yml of this repo is the one in use.
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: install demo test lint unit clean bench bench-quick
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))."; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+demo: install
+	@bash scripts/demo.sh
+
+lint: install
+	$(BIN)/sqlfluff lint --disable-progress-bar models snapshots macros tests integration_tests/models
+
+test: install lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) target dbt_packages logs *.duckdb integration_tests/target integration_tests/dbt_packages

@@ -1,0 +1,43 @@
+{#-
+    The playbook's daily job: item events aggregated per day, for items that are
+    ACTIVE. The runner backfills it batch by batch through the window vars
+    `start_date` / `end_date`; the two backfill lines are the pre-hook and the
+    `backfill.backfill_window` predicate.
+-#}
+{{ config(
+    enabled=(project_name == 'backfill'),
+    materialized='incremental',
+    event_time='metric_date',
+    pre_hook="{{ backfill.delete_window('metric_date') }}",
+) }}
+
+with events_in_window as (
+
+    select
+        events.event_date,
+        events.item_id,
+        events.amount,
+        events.quantity
+    from {{ source('reference_raw', 'item_events') }} as events
+    where {{ backfill.backfill_window('events.event_date', this_column='metric_date') }}
+
+),
+
+active_items as (
+
+    select item.id as item_id
+    from {{ source('reference_raw', 'item') }} as item
+    where item.status = 'ACTIVE'
+
+)
+
+select
+    events_in_window.event_date as metric_date,
+    count(*) as event_count,
+    count(distinct events_in_window.item_id) as item_count,
+    sum(events_in_window.amount) as total_amount,
+    sum(events_in_window.quantity) as total_quantity
+from events_in_window
+inner join active_items
+    on events_in_window.item_id = active_items.item_id
+group by events_in_window.event_date

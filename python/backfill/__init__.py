@@ -1,0 +1,19 @@
+"""backfill: find gaps in dbt history, backfill them in verified resumable
+batches, reconcile sources, rerun old days reproducibly.
+
+    from backfill import run_backfill
+    report = run_backfill("daily_metrics", "2024-01-01", "2024-01-31", batch_size=7)
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["run_backfill", "__version__"]
+
+
+def __getattr__(name):
+    # Imported lazily: importing dbt takes a second, and `--help` should not wait for it.
+    if name == "run_backfill":
+        from backfill.runner import run_backfill
+
+        return run_backfill
+    raise AttributeError(name)

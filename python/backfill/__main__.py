@@ -1,0 +1,3 @@
+from backfill.cli import cli
+
+cli(prog_name="python -m backfill")

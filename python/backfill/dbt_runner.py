@@ -1,0 +1,240 @@
+"""The one module that talks to dbt.
+
+dbt runs in-process through `dbtRunner`. The project is parsed once per
+`DbtProject`; every later invocation reuses that manifest, which saves the
+parse (~0.5 s) per batch. Vars passed per invocation still reach `var()` in SQL
+bodies, which are rendered at compile time; anything resolved at parse time
+(configs, `enabled`, refs) keeps the values of the parse.
+
+dbtRunner is not thread-safe (the adapter is global), so one process runs one
+invocation at a time; parallel batches need separate processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+# dbt reads these when it is imported and when it starts: send nothing anywhere.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult  # noqa: E402
+
+from backfill.errors import DbtProjectError, UnknownModel  # noqa: E402
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the runner needs to know about a model, read from the manifest."""
+
+    unique_id: str
+    name: str
+    package_name: str
+    fqn: tuple[str, ...]
+    materialized: str
+    incremental_strategy: Optional[str]
+    relation_name: Optional[str]
+    event_time: Optional[str]
+    columns: tuple[str, ...]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def selector(self) -> str:
+        """A selector that matches this model and nothing else."""
+        return "fqn:" + ".".join(self.fqn)
+
+    @property
+    def backfill_settings(self) -> dict:
+        """The model's `meta: {backfill: {...}}` settings."""
+        return dict(self.meta.get("backfill") or {})
+
+    @property
+    def window_var_names(self) -> tuple[str, str]:
+        settings = self.backfill_settings
+        return settings.get("start_var", "start_date"), settings.get("end_var", "end_date")
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """The outcome of one `dbt run` of one model."""
+
+    success: bool
+    status: str
+    message: str
+    rows_affected: Optional[int]
+    seconds: float
+
+
+def default_profiles_dir(project_dir: Path) -> Optional[str]:
+    """dbt's own order: DBT_PROFILES_DIR, then a profiles.yml beside the project, then ~/.dbt."""
+    if os.environ.get("DBT_PROFILES_DIR"):
+        return os.environ["DBT_PROFILES_DIR"]
+    if (project_dir / "profiles.yml").exists():
+        return str(project_dir)
+    return None
+
+
+class DbtProject:
+    """A dbt project driven in-process, parsed once."""
+
+    def __init__(
+        self,
+        project_dir: str | os.PathLike = ".",
+        profiles_dir: str | os.PathLike | None = None,
+        target: Optional[str] = None,
+        vars: Optional[dict] = None,
+    ):
+        self.project_dir = Path(project_dir).resolve()
+        if not (self.project_dir / "dbt_project.yml").exists():
+            raise DbtProjectError(f"No dbt_project.yml in {self.project_dir}: pass --project-dir.")
+        self.profiles_dir = str(profiles_dir) if profiles_dir else default_profiles_dir(self.project_dir)
+        self.target = target
+        self.vars = dict(vars or {})
+        self._manifest = None
+
+    # -- invocation -------------------------------------------------------
+
+    def _common_args(self, vars: Optional[dict] = None) -> list[str]:
+        args = ["--project-dir", str(self.project_dir)]
+        if self.profiles_dir:
+            args += ["--profiles-dir", self.profiles_dir]
+        if self.target:
+            args += ["--target", self.target]
+        merged = {**self.vars, **(vars or {})}
+        if merged:
+            args += ["--vars", json.dumps(merged, default=str)]
+        return args
+
+    def invoke(self, command: list[str], vars: Optional[dict] = None) -> dbtRunnerResult:
+        """Run one dbt command on the parsed manifest, its console output silenced."""
+        runner = dbtRunner(manifest=self.manifest)
+        return runner.invoke(
+            ["--log-level", "none", "--no-use-colors", *command, *self._common_args(vars)]
+        )
+
+    # -- the project ------------------------------------------------------
+
+    @property
+    def manifest(self):
+        if self._manifest is None:
+            self.parse()
+        return self._manifest
+
+    def parse(self):
+        """Parse the project (once); refuse with dbt's own reason when it cannot."""
+        result = dbtRunner().invoke(
+            ["--log-level", "none", "--no-use-colors", "parse", *self._common_args()]
+        )
+        if not result.success or result.result is None:
+            raise DbtProjectError(f"dbt could not parse the project: {describe_failure(result)}")
+        self._manifest = result.result
+        return self._manifest
+
+    def model(self, name: str) -> ModelInfo:
+        """The enabled model called `name` (or `package.name`); refuse anything else."""
+        package, _, model_name = name.rpartition(".")
+        matches = [
+            node
+            for node in self.manifest.nodes.values()
+            if node.resource_type == "model"
+            and node.name == model_name
+            and (not package or node.package_name == package)
+        ]
+        if not matches:
+            disabled = [
+                node
+                for nodes in self.manifest.disabled.values()
+                for node in nodes
+                if getattr(node, "name", None) == model_name and node.resource_type == "model"
+            ]
+            if disabled:
+                raise UnknownModel(f"Model '{name}' is disabled in this project.")
+            raise UnknownModel(f"No model named '{name}' in the dbt project at {self.project_dir}.")
+        if len(matches) > 1:
+            names = ", ".join(sorted(f"{n.package_name}.{n.name}" for n in matches))
+            raise UnknownModel(f"Model name '{name}' is ambiguous ({names}): name the package too.")
+        node = matches[0]
+        config = node.config
+        return ModelInfo(
+            unique_id=node.unique_id,
+            name=node.name,
+            package_name=node.package_name,
+            fqn=tuple(node.fqn),
+            materialized=config.materialized,
+            incremental_strategy=config.get("incremental_strategy"),
+            relation_name=node.relation_name,
+            event_time=config.get("event_time"),
+            columns=tuple(node.columns),
+            meta=dict(config.meta or node.meta or {}),
+        )
+
+    # -- work -------------------------------------------------------------
+
+    def run_model(self, model: ModelInfo, vars: Optional[dict] = None, extra_args: list[str] = ()) -> ModelRun:
+        """`dbt run` of exactly this model with these vars."""
+        started = time.monotonic()
+        result = self.invoke(["run", "--select", model.selector, *extra_args], vars=vars)
+        seconds = time.monotonic() - started
+        node_results = list(getattr(result.result, "results", None) or [])
+        if not node_results:
+            return ModelRun(False, "error", describe_failure(result), None, seconds)
+        node_result = node_results[0]
+        status = str(node_result.status)
+        rows = (node_result.adapter_response or {}).get("rows_affected")
+        return ModelRun(
+            success=result.success and status == "success",
+            status=status,
+            message=(node_result.message or "") if status == "success" else describe_failure(result),
+            rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
+            seconds=seconds,
+        )
+
+    def query(self, sql: str, vars: Optional[dict] = None) -> list[dict[str, Any]]:
+        """Run a select where the data is and return its rows (for small results:
+        counts, gap ranges, audit rows; never a table's contents)."""
+        result = self.invoke(["show", "--inline", sql, "--limit", "-1"], vars=vars)
+        node_results = list(getattr(result.result, "results", None) or [])
+        if not result.success or not node_results:
+            raise DbtProjectError(f"dbt could not run a query: {describe_failure(result)}")
+        table = node_results[0].agate_table
+        return [dict(zip(table.column_names, row)) for row in table.rows]
+
+    def credentials(self):
+        """The connection settings of the selected target, rendered by dbt itself."""
+        from dbt.config.profile import Profile, read_profile
+        from dbt.config.renderer import ProfileRenderer
+        from dbt.config.project import load_raw_project
+        from dbt_common.context import set_invocation_context
+
+        set_invocation_context(os.environ)  # env_var() in profiles.yml reads it
+        raw_project = load_raw_project(str(self.project_dir))
+        profiles_dir = self.profiles_dir or str(Path.home() / ".dbt")
+        raw_profiles = read_profile(profiles_dir)
+        renderer = ProfileRenderer(self.vars)
+        profile_name = renderer.render_value(raw_project.get("profile"))
+        if profile_name not in raw_profiles:
+            raise DbtProjectError(f"No profile '{profile_name}' in {profiles_dir}/profiles.yml.")
+        target_name, profile_data = Profile.render_profile(
+            raw_profiles[profile_name], profile_name, self.target, renderer
+        )
+        return Profile._credentials_from_profile(profile_data, profile_name, target_name)
+
+
+def describe_failure(result: dbtRunnerResult) -> str:
+    """One line from a failed dbt invocation: the node's message or the exception."""
+    for node_result in getattr(result.result, "results", None) or []:
+        if str(node_result.status) in {"error", "fail", "runtime error"} and node_result.message:
+            return _one_line(node_result.message)
+    if result.exception is not None:
+        return _one_line(str(result.exception))
+    return "dbt reported a failure without a message (see logs/dbt.log)."
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return " ".join(lines)[:1000] if lines else str(text)

@@ -1,0 +1,41 @@
+"""Errors a user can cause, each one clear sentence and a non-zero exit.
+
+Exit codes a scheduler can act on:
+    0  everything asked for was done and passed
+    1  work ran and something failed (a batch, a check)
+    2  the request was refused before anything was written (bad input,
+       unknown model, broken project)
+"""
+
+import click
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+
+
+class BackfillError(click.ClickException):
+    """Base class: refused before anything was written."""
+
+    exit_code = EXIT_REFUSED
+
+
+class InvalidInput(BackfillError):
+    """An option or argument has a value that cannot be used."""
+
+
+class UnknownModel(BackfillError):
+    """The model is not in the dbt project (or is disabled)."""
+
+
+class UnsupportedModel(BackfillError):
+    """The model exists but cannot be backfilled batch by batch."""
+
+
+class DbtProjectError(BackfillError):
+    """dbt could not load or parse the project."""
+
+
+class BackfillFailed(click.ClickException):
+    """Work ran and did not all pass."""
+
+    exit_code = EXIT_FAILED

@@ -1,0 +1,57 @@
+"""integration_tests/: a user's dbt project that imports the package with `local: ../`."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import REPO, Warehouse, _warehouse_kind, WAREHOUSES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=WAREHOUSES)
+def user_project(request, tmp_path):
+    """A copy of integration_tests/ beside a link to the package, so runs never collide."""
+    project = tmp_path / "integration_tests"
+    shutil.copytree(REPO / "integration_tests", project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb"))
+    # `local: ../` must find the package: put the repo's files one level up.
+    for name in ["dbt_project.yml", "packages.yml", "macros", "models", "snapshots", "seeds", "tests"]:
+        (tmp_path / name).symlink_to(REPO / name)
+    store = Warehouse(_warehouse_kind(request), tmp_path, project_dir=project)
+    store.dbt("deps")
+    yield store
+    store.drop()
+
+
+def test_the_package_brings_macros_and_no_reference_pipeline(user_project):
+    listed = user_project.dbt("ls", "--resource-type", "all", "--output", "json", "--quiet").stdout
+    nodes = [json.loads(line) for line in listed.splitlines() if line.startswith("{")]
+    packages = {node["package_name"] for node in nodes}
+    assert packages == {"backfill_integration_tests"}, nodes
+    names = {node["name"] for node in nodes}
+    assert "daily_metrics" not in names and "item_snapshot" not in names
+    assert not any(node["resource_type"] == "source" for node in nodes)
+
+
+def test_a_user_model_builds_and_backfills_with_renamed_window_vars(user_project):
+    user_project.dbt("build")
+    table = f'"{user_project.schema}".orders_daily'
+    before = user_project.sql(f'select "date", "order", amount from {table} order by 1')
+    assert [str(row[0]) for row in before] == ["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", "2024-03-02"]
+
+    # The leap day and the day after, with the model's own var names (from_day / to_day).
+    user_project.sql(f"update \"{user_project.schema}\".raw_orders set amount = amount * 2 where order_id in (3, 5)")
+    result = user_project.cli("run", "--model", "orders_daily", "--start", "2024-02-29", "--end", "2024-03-01", "--dry-run")
+    assert '{"from_day": "2024-02-29", "to_day": "2024-02-29"}' in result.stdout
+    result = user_project.cli("run", "--model", "orders_daily", "--start", "2024-02-29", "--end", "2024-03-01")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    after = dict((str(row[0]), row) for row in user_project.sql(f'select "date", "order", amount from {table} order by 1'))
+    assert float(after["2024-02-29"][2]) == 5.25 * 2 + 7.75
+    assert float(after["2024-03-01"][2]) == 200.00
+    assert after["2024-02-27"] == before[0] and after["2024-03-02"] == before[4]
+
+    # A scheduled `dbt run` with no window replaces only the latest day, with no duplicates.
+    user_project.dbt("run")
+    assert user_project.sql(f'select count(*), count(distinct "date") from {table}') == [(5, 5)]

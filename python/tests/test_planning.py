@@ -1,0 +1,120 @@
+"""plan_batches and friends: pure planning, no warehouse."""
+
+from datetime import date, datetime
+
+import pytest
+
+from backfill.errors import InvalidInput
+from backfill.planning import Batch, parse_bound, plan_batches, plan_batches_for_ranges
+from backfill.runner import plan_run
+
+
+def windows(batches):
+    return [(b.start, b.end, b.periods) for b in batches]
+
+
+def test_january_in_weekly_batches_clips_the_last_batch():
+    plan = plan_batches(date(2024, 1, 1), date(2024, 1, 31), "day", 7)
+    assert windows(plan) == [
+        (date(2024, 1, 1), date(2024, 1, 7), 7),
+        (date(2024, 1, 8), date(2024, 1, 14), 7),
+        (date(2024, 1, 15), date(2024, 1, 21), 7),
+        (date(2024, 1, 22), date(2024, 1, 28), 7),
+        (date(2024, 1, 29), date(2024, 1, 31), 3),
+    ]
+    assert [b.index for b in plan] == [1, 2, 3, 4, 5]
+    assert plan[0].window_vars() == {"start_date": "2024-01-01", "end_date": "2024-01-07"}
+
+
+def test_one_day_range_is_one_batch():
+    assert windows(plan_batches(date(2024, 2, 29), date(2024, 2, 29), "day", 30)) == [
+        (date(2024, 2, 29), date(2024, 2, 29), 1)
+    ]
+
+
+def test_leap_year_february_has_29_daily_batches():
+    plan = plan_batches(date(2024, 2, 1), date(2024, 2, 29), "day", 1)
+    assert len(plan) == 29 and plan[-1].start == date(2024, 2, 29)
+
+
+def test_month_grain_across_a_year_boundary_ends_on_the_last_day_of_each_month():
+    plan = plan_batches(date(2023, 11, 1), date(2024, 2, 29), "month", 1)
+    assert windows(plan) == [
+        (date(2023, 11, 1), date(2023, 11, 30), 1),
+        (date(2023, 12, 1), date(2023, 12, 31), 1),
+        (date(2024, 1, 1), date(2024, 1, 31), 1),
+        (date(2024, 2, 1), date(2024, 2, 29), 1),
+    ]
+
+
+def test_month_grain_clips_a_range_that_starts_and_ends_mid_month():
+    plan = plan_batches(date(2024, 1, 10), date(2024, 3, 5), "month", 2)
+    assert windows(plan) == [(date(2024, 1, 10), date(2024, 2, 29), 2), (date(2024, 3, 1), date(2024, 3, 5), 1)]
+
+
+def test_week_grain_follows_iso_weeks():
+    # 2024-01-03 is a Wednesday: the first week is clipped to Wed..Sun.
+    plan = plan_batches(date(2024, 1, 3), date(2024, 1, 21), "week", 1)
+    assert windows(plan) == [
+        (date(2024, 1, 3), date(2024, 1, 7), 1),
+        (date(2024, 1, 8), date(2024, 1, 14), 1),
+        (date(2024, 1, 15), date(2024, 1, 21), 1),
+    ]
+
+
+def test_hour_grain_across_midnight():
+    plan = plan_batches(datetime(2024, 3, 30, 22), datetime(2024, 3, 31, 3), "hour", 4)
+    assert windows(plan) == [
+        (datetime(2024, 3, 30, 22), datetime(2024, 3, 31, 1), 4),
+        (datetime(2024, 3, 31, 2), datetime(2024, 3, 31, 3), 2),
+    ]
+    assert plan[0].window_vars() == {"start_date": "2024-03-30 22:00:00", "end_date": "2024-03-31 01:00:00"}
+
+
+def test_hour_grain_with_plain_dates_covers_whole_days():
+    plan = plan_run("2024-01-01", "2024-01-02", "hour", 24)
+    assert windows(plan) == [
+        (datetime(2024, 1, 1, 0), datetime(2024, 1, 1, 23), 24),
+        (datetime(2024, 1, 2, 0), datetime(2024, 1, 2, 23), 24),
+    ]
+
+
+def test_renamed_window_vars():
+    batch = Batch(1, date(2024, 1, 1), date(2024, 1, 7), 7)
+    assert batch.window_vars("from_day", "to_day") == {"from_day": "2024-01-01", "to_day": "2024-01-07"}
+
+
+def test_ranges_are_batched_separately_and_in_order():
+    plan = plan_batches_for_ranges(
+        [(date(2024, 3, 1), date(2024, 3, 3)), (date(2024, 1, 1), date(2024, 1, 10))], "day", 7
+    )
+    assert windows(plan) == [
+        (date(2024, 1, 1), date(2024, 1, 7), 7),
+        (date(2024, 1, 8), date(2024, 1, 10), 3),
+        (date(2024, 3, 1), date(2024, 3, 3), 3),
+    ]
+    assert [b.index for b in plan] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "start, end, grain, batch_size, message",
+    [
+        ("2024-02-01", "2024-01-01", "day", 1, "--start 2024-02-01 is after --end 2024-01-01."),
+        ("2024-01-01", "2024-01-31", "day", 0, "--batch-size must be a whole number of periods, 1 or more (got 0)."),
+        ("2024-13-01", "2024-01-31", "day", 1, "--start '2024-13-01' is not a real date."),
+        ("2023-02-29", "2023-03-01", "day", 1, "--start '2023-02-29' is not a real date."),
+        ("yesterday", "2024-01-31", "day", 1, "--start 'yesterday' is not a date: expected YYYY-MM-DD."),
+        ("2024-01-01", "2024-01-31", "fortnight", 1, "Unknown grain 'fortnight': use one of hour, day, week, month."),
+        ("2024-01-01 10:00", "2024-01-31", "day", 1, "has a time of day, but the grain is day"),
+        ("2024-01-01 10:30", "2024-01-01 12:00", "hour", 1, "is not the start of an hour"),
+    ],
+)
+def test_bad_input_is_refused_in_one_sentence(start, end, grain, batch_size, message):
+    with pytest.raises(InvalidInput) as error:
+        plan_run(start, end, grain, batch_size)
+    assert message in error.value.message
+    assert error.value.message.count(". ") == 0  # one sentence
+
+
+def test_parse_bound_accepts_iso_t_separator_for_hours():
+    assert parse_bound("2024-01-01T05:00", "hour", option="--start") == datetime(2024, 1, 1, 5)
