@@ -160,18 +160,12 @@ class BatchPrinter:
         click.echo(f"  batch {result.batch.index:>3}  {result.batch.label():<27}  {state}  {result.seconds:.1f}s{rows}")
 
 
-def _not_yet(name: str, issue: int):
-    def command():
-        raise click.ClickException(f"'{name}' is not available in this version yet (tracked in issue {issue}).")
+# Each command group lives in its own module and registers here.
+from backfill.cli_gaps import gaps  # noqa: E402
+from backfill.cli_reconcile import reconcile  # noqa: E402
+from backfill.cli_repair import repair  # noqa: E402
+from backfill.cli_status import resume, status  # noqa: E402
+from backfill.cli_verify import verify  # noqa: E402
 
-    return command
-
-
-for _name, _issue, _help in [
-    ("gaps", 3, "Find missing periods of a model and show them as ranges or a calendar."),
-    ("status", 6, "Show backfill runs and their batches from the audit trail."),
-    ("resume", 6, "Finish a backfill run that failed or was killed."),
-    ("reconcile", 4, "Run the reconciliation tests and report pass or fail per check."),
-    ("repair", 7, "Backfill exactly the periods that failing checks point to."),
-]:
-    cli.command(name=_name, help=_help)(_not_yet(_name, _issue))
+for _command in (gaps, status, resume, reconcile, repair, verify):
+    cli.add_command(_command)
