@@ -3,7 +3,7 @@
 {{ config(
     materialized='incremental',
     pre_hook="{{ backfill.delete_window('\"date\"') }}",
-    meta={'backfill': {'start_var': 'from_day', 'end_var': 'to_day'}},
+    meta={'backfill': {'start_var': 'from_day', 'end_var': 'to_day', 'period_column': 'date'}},
 ) }}
 
 -- "date" and "order" are SQL keywords used as column names, on purpose.

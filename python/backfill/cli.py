@@ -13,7 +13,7 @@ import yaml
 
 from backfill import __version__
 from backfill.errors import EXIT_FAILED, InvalidInput
-from backfill.planning import GRAINS, format_bound
+from backfill.planning import GRAINS
 
 EXIT_CODES = """\b
 Exit codes:
@@ -73,91 +73,95 @@ def cli(ctx, project_dir, profiles_dir, target):
 
 @cli.command()
 @click.option("--model", "-m", required=True, help="The incremental model to backfill (name or package.name).")
-@click.option("--start", required=True, help="First day (or hour) to backfill, inclusive: YYYY-MM-DD.")
-@click.option("--end", required=True, help="Last day (or hour) to backfill, inclusive: YYYY-MM-DD.")
+@click.option("--start", default=None, help="First day (or hour) to backfill, inclusive: YYYY-MM-DD.")
+@click.option("--end", default=None, help="Last day (or hour) to backfill, inclusive: YYYY-MM-DD.")
 @click.option("--batch-size", default=1, show_default=True, type=int, help="Periods per batch (one dbt run each).")
 @click.option("--grain", default="day", show_default=True, help=f"Period of a batch step: {', '.join(GRAINS)}.")
+@click.option("--gaps-only", is_flag=True, help="Backfill only the periods missing from the model (found by backfill.find_gaps).")
 @click.option("--vars", "vars_text", default=None, help="Extra dbt vars for every batch, as YAML: '{region: eu}'.")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="After each batch, check its window is complete and the model's window checks pass.")
+@click.option("--retries", default=0, show_default=True, type=int, help="Retry a failing batch this many times.")
+@click.option("--backoff", default=2.0, show_default=True, type=float,
+              help="Seconds before the first retry; doubled for each further one.")
+@click.option("--sleep", default=0.0, show_default=True, type=float, help="Seconds to wait between batches (rate limit).")
+@click.option("--concurrency", default=1, show_default=True, type=int,
+              help="Batches run at once, each in its own process and connection (not on DuckDB).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
 @click.pass_obj
-def run(obj, model, start, end, batch_size, grain, vars_text, dry_run):
+def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
+        concurrency, dry_run, as_json):
     """Backfill MODEL over [--start, --end] in batches, one dbt run per batch.
 
     Each batch receives the window as the vars start_date / end_date (inclusive
     dates, as in the playbook; a model can rename them in
-    meta: {backfill: {start_var: ..., end_var: ...}}), and replaces exactly that
-    window of the model's table. Stops at the first failing batch; the batches
-    before it stay in place.
+    meta: {backfill: {start_var: ..., end_var: ...}}; models with dbt's
+    microbatch strategy get --event-time-start/--event-time-end instead) and
+    replaces exactly that window of the model's table. After each batch the
+    window is verified; the run and every batch are recorded in the audit
+    trail (see `status`); a failed or killed run is finished with `resume`.
+    One run per model at a time: a second one is refused while the first holds
+    the model's lock.
 
     \b
     Examples:
       python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7
-      python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-12-31 --grain month
+      python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-12-31 --grain month --dry-run
+      python -m backfill run -m daily_metrics --gaps-only --start 2024-01-01 --end 2024-04-30
       python -m backfill run -m hourly_sessions --start '2024-03-30 22:00' --end '2024-03-31 03:00' --grain hour
+      python -m backfill -t postgres run -m daily_metrics --start 2024-01-01 --end 2024-12-31 \\
+          --batch-size 7 --concurrency 4 --retries 2 --sleep 1
     """
+    from backfill.progress import Progress
     from backfill.runner import run_backfill
 
     if batch_size < 1:
         raise InvalidInput(f"--batch-size must be 1 or more (got {batch_size}).")
-    extra_vars = parse_vars(vars_text)
-    printer = BatchPrinter()
+    progress = Progress(as_json=as_json)
     report = run_backfill(
         model,
         start,
         end,
         grain=grain,
         batch_size=batch_size,
-        vars=extra_vars,
+        vars=parse_vars(vars_text),
+        verify=verify,
+        retries=retries,
+        backoff=backoff,
+        sleep=sleep,
+        concurrency=concurrency,
+        gaps_only=gaps_only,
+        dry_run=dry_run,
         project_dir=obj["project_dir"],
         profiles_dir=obj["profiles_dir"],
         target=obj["target"],
-        dry_run=dry_run,
-        on_event=printer.event,
+        on_event=progress.event,
     )
-    if dry_run:
+    finish(report, as_json)
+
+
+def finish(report, as_json: bool) -> None:
+    """The closing lines of `run` and `resume`, and the exit code."""
+    if report.dry_run or not report.plan:
         return
-    done = [r for r in report.results if r.succeeded]
+    done = len(report.skipped) + sum(r.succeeded for r in report.results)
     seconds = sum(r.seconds for r in report.results)
     if report.succeeded:
-        click.echo(f"Done: {len(done)}/{len(report.plan)} batches of {report.model.name} succeeded in {seconds:.1f}s.")
+        if not as_json:
+            click.echo(f"Done: {done}/{len(report.plan)} batches of {report.model.name} succeeded in {seconds:.1f}s "
+                       f"(run {report.run_id}).")
         return
-    failed = report.failed[0]
-    click.echo(
-        f"Failed: batch {failed.batch.index}/{len(report.plan)} ({failed.batch.label()}) of {report.model.name}: "
-        f"{failed.message}",
-        err=True,
-    )
-    if done:
-        first, last = format_bound(done[0].batch.start), format_bound(done[-1].batch.end)
-        click.echo(f"The {len(done)} batch(es) before it are in place ({first} → {last}).", err=True)
+    if not as_json:
+        failed = report.failed[0]
+        click.echo(
+            f"Failed: batch {failed.batch.index}/{len(report.plan)} ({failed.batch.label()}) of "
+            f"{report.model.name}: {failed.message}",
+            err=True,
+        )
+        click.echo(f"{done} of {len(report.plan)} batches are done and recorded; finish the rest with: "
+                   f"python -m backfill resume {report.run_id}", err=True)
     sys.exit(EXIT_FAILED)
-
-
-class BatchPrinter:
-    """The plan, then one line per finished batch (plain text: logs stay readable)."""
-
-    def event(self, kind, payload):
-        if kind == "planned":
-            self.planned(payload)
-        elif kind == "batch_finished":
-            self.finished(payload)
-
-    def planned(self, report):
-        periods = sum(b.periods for b in report.plan)
-        what = f"{report.model.name}: {periods} {report.grain}(s) in {len(report.plan)} batch(es)"
-        if not report.dry_run:
-            click.echo(f"Backfilling {what}.")
-            return
-        click.echo(f"Plan for {what}. Dry run: nothing is written.")
-        start_var, end_var = report.model.window_var_names
-        for batch in report.plan:
-            window_vars = json.dumps(batch.window_vars(start_var, end_var))
-            click.echo(f"  batch {batch.index:>3}  {batch.label():<27}  --vars '{window_vars}'")
-
-    def finished(self, result):
-        rows = f", {result.rows_affected} rows" if result.rows_affected is not None else ""
-        state = "ok" if result.succeeded else "FAILED"
-        click.echo(f"  batch {result.batch.index:>3}  {result.batch.label():<27}  {state}  {result.seconds:.1f}s{rows}")
 
 
 # Each command group lives in its own module and registers here.

@@ -1,6 +1,105 @@
-"""`python -m backfill status` and `resume` (issue 6)."""
+"""`python -m backfill status` and `resume`: the audit trail, and finishing a run."""
 
-from backfill.not_yet import not_yet
+from __future__ import annotations
 
-status = not_yet("status", 6, "Show backfill runs and their batches from the audit trail.")
-resume = not_yet("resume", 6, "Finish a backfill run that failed or was killed.")
+import json
+
+import click
+
+from backfill.audit import DEFAULT_LOCK_TTL_SECONDS, INTERRUPTED, RUNNING, Audit
+
+
+@click.command()
+@click.option("--model", "-m", default=None, help="Only runs of this model.")
+@click.option("--run", "run_id", default=None, help="One run, with all its batches.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1), help="How many recent runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def status(obj, model, run_id, limit, as_json):
+    """Show backfill runs and their batches, from the audit trail in the warehouse.
+
+    A run whose process died shows as `interrupted`: finish it with `resume`.
+
+    \b
+    Examples:
+      python -m backfill status
+      python -m backfill status --model daily_metrics
+      python -m backfill status --run 20240101T120000-ab12cd --json
+    """
+    from backfill.dbt_runner import DbtProject
+
+    project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
+    audit = Audit(project)
+    runs = [effective_status(audit, run) for run in audit.runs(model=model, run_id=run_id, limit=limit)]
+    if run_id and not runs:
+        raise click.ClickException(f"No backfill run '{run_id}' in the audit trail.")
+    detail = run_id or (len(runs) == 1 and runs[0]["run_id"])
+    batches = audit.batches(detail) if detail else []
+    if as_json:
+        click.echo(json.dumps({"runs": runs, "batches": batches}, default=str, indent=2))
+        return
+    if not runs:
+        click.echo("No backfill runs recorded" + (f" for model '{model}'." if model else "."))
+        return
+    click.echo(f"{'run':<23} {'model':<22} {'status':<11} {'range':<25} {'batches':>8}  started (UTC)        by")
+    for run in runs:
+        click.echo(
+            f"{run['run_id']:<23} {run['model']:<22} {run['status']:<11} "
+            f"{run['range_start'] + ' → ' + run['range_end']:<25} "
+            f"{str(run['batches_done']) + '/' + str(run['batches_total']):>8}  "
+            f"{str(run['started_at'])[:19]:<20} {run['invoked_by']}"
+        )
+    if batches:
+        click.echo(f"\nBatches of {detail}:")
+        click.echo(f"  {'#':>3}  {'window':<27} {'status':<11} {'tries':>5} {'rows':>8} {'seconds':>8}  error")
+        for batch in batches:
+            window = batch["window_start"] if batch["window_start"] == batch["window_end"] else \
+                f"{batch['window_start']} → {batch['window_end']}"
+            rows = "" if batch["rows_written"] is None else int(batch["rows_written"])
+            seconds = "" if batch["duration_s"] is None else f"{float(batch['duration_s']):.1f}"
+            click.echo(f"  {int(batch['batch_index']):>3}  {window:<27} {batch['status']:<11} "
+                       f"{int(batch['attempts'] or 0):>5} {rows:>8} {seconds:>8}  {batch['error'] or ''}")
+
+
+def effective_status(audit: Audit, run: dict) -> dict:
+    """A run recorded as running whose lock is gone or stale was interrupted."""
+    run = dict(run)
+    if run["status"] == RUNNING:
+        holder = audit.lock_holder(run["model"])
+        if not holder or holder["run_id"] != run["run_id"] or audit._is_stale(holder, DEFAULT_LOCK_TTL_SECONDS):
+            run["status"] = INTERRUPTED
+    return run
+
+
+@click.command()
+@click.argument("run_id", required=False)
+@click.option("--model", "-m", default=None, help="Resume the latest unfinished run of this model.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
+@click.pass_obj
+def resume(obj, run_id, model, as_json):
+    """Finish a backfill run that failed or was killed.
+
+    Runs the batches of RUN_ID (default: the latest unfinished run, of --model
+    if given) that are not done yet, with the options the run started with;
+    batches already done are skipped. Exit code 0 only when every batch is done.
+
+    \b
+    Examples:
+      python -m backfill resume
+      python -m backfill resume 20240101T120000-ab12cd
+      python -m backfill resume --model daily_metrics
+    """
+    from backfill.cli import finish
+    from backfill.progress import Progress
+    from backfill.runner import resume_backfill
+
+    progress = Progress(as_json=as_json)
+    report = resume_backfill(
+        run_id,
+        model=model,
+        project_dir=obj["project_dir"],
+        profiles_dir=obj["profiles_dir"],
+        target=obj["target"],
+        on_event=progress.event,
+    )
+    finish(report, as_json)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult  # noqa: E402
 
-from backfill.errors import DbtProjectError, UnknownModel  # noqa: E402
+from backfill.errors import DbtProjectError, UnknownModel, WarehouseBusy  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,22 @@ class DbtProject:
         return args
 
     def invoke(self, command: list[str], vars: Optional[dict] = None) -> dbtRunnerResult:
-        """Run one dbt command on the parsed manifest, its console output silenced."""
-        runner = dbtRunner(manifest=self.manifest)
-        return runner.invoke(
-            ["--log-level", "none", "--no-use-colors", *command, *self._common_args(vars)]
-        )
+        """Run one dbt command on the parsed manifest, its console output silenced.
+
+        Errors dbt only logs (run-operation's, for one) are kept on the result
+        as `error_messages`, so failures can be explained in one sentence.
+        """
+        deadline = time.monotonic() + BUSY_WAIT_SECONDS
+        while True:
+            errors: list[str] = []
+            runner = dbtRunner(manifest=self.manifest, callbacks=[_error_collector(errors)])
+            result = runner.invoke([*QUIET, *command, *self._common_args(vars)])
+            result.error_messages = errors
+            # A DuckDB file held for a moment by another process (`status` during a run):
+            # nothing ran, so trying again shortly is safe.
+            if result.success or time.monotonic() > deadline or not warehouse_busy(describe_failure(result)):
+                return result
+            time.sleep(0.25)
 
     # -- the project ------------------------------------------------------
 
@@ -127,9 +139,9 @@ class DbtProject:
 
     def parse(self):
         """Parse the project (once); refuse with dbt's own reason when it cannot."""
-        result = dbtRunner().invoke(
-            ["--log-level", "none", "--no-use-colors", "parse", *self._common_args()]
-        )
+        errors: list[str] = []
+        result = dbtRunner(callbacks=[_error_collector(errors)]).invoke([*QUIET, "parse", *self._common_args()])
+        result.error_messages = errors
         if not result.success or result.result is None:
             raise DbtProjectError(f"dbt could not parse the project: {describe_failure(result)}")
         self._manifest = result.result
@@ -200,7 +212,7 @@ class DbtProject:
         result = self.invoke(["show", "--inline", sql, "--limit", "-1"], vars=vars)
         node_results = list(getattr(result.result, "results", None) or [])
         if not result.success or not node_results:
-            raise DbtProjectError(f"dbt could not run a query: {describe_failure(result)}")
+            raise_failure(result, "dbt could not run a query")
         table = node_results[0].agate_table
         return [dict(zip(table.column_names, row)) for row in table.rows]
 
@@ -225,14 +237,55 @@ class DbtProject:
         return Profile._credentials_from_profile(profile_data, profile_name, target_name)
 
 
+# How long an invocation waits for a DuckDB file another process holds.
+BUSY_WAIT_SECONDS = float(os.environ.get("BACKFILL_BUSY_WAIT_SECONDS", "10"))
+
+# Nothing on the console (the runner prints its own lines); dbt.log keeps the details.
+QUIET = ["--log-level", "none", "--log-level-file", "info", "--no-use-colors"]
+
+
+def _error_collector(errors: list):
+    def collect(event) -> None:
+        if event.info.level == "error" and event.info.msg:
+            errors.append(event.info.msg)
+
+    return collect
+
+
 def describe_failure(result: dbtRunnerResult) -> str:
-    """One line from a failed dbt invocation: the node's message or the exception."""
+    """One line from a failed dbt invocation: the node's message, the exception,
+    or the error dbt logged."""
+    logged = [m for m in getattr(result, "error_messages", []) if m.strip()]
     for node_result in getattr(result.result, "results", None) or []:
-        if str(node_result.status) in {"error", "fail", "runtime error"} and node_result.message:
-            return _one_line(node_result.message)
+        if str(node_result.status) in {"error", "fail", "runtime error"}:
+            message = (node_result.message or "").strip()
+            if message and message.upper() != "ERROR":
+                return _one_line(message)
+            if logged:  # microbatch batches report just "ERROR"; the log line has the reason
+                return _one_line(max(logged, key=len))
     if result.exception is not None:
         return _one_line(str(result.exception))
+    if logged:
+        return _one_line(max(logged, key=len))
     return "dbt reported a failure without a message (see logs/dbt.log)."
+
+
+def raise_failure(result: dbtRunnerResult, what: str):
+    """Raise the one-sentence error for a failed invocation that the user cannot go on from."""
+    message = describe_failure(result)
+    busy = warehouse_busy(message)
+    if busy:
+        raise WarehouseBusy(busy)
+    raise DbtProjectError(f"{what}: {message}")
+
+
+def warehouse_busy(message: str) -> Optional[str]:
+    """A clear sentence for DuckDB's file lock (one writing process per file), else None."""
+    match = re.search(r'Could not set lock on file "([^"]+)".*?\(PID (\d+)\)', message)
+    if not match:
+        return None
+    return (f"The DuckDB file {match.group(1)} is in use by another process (PID {match.group(2)}): "
+            "a DuckDB file takes one writing process at a time, so wait for that one to finish.")
 
 
 def _one_line(text: str) -> str:

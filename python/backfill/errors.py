@@ -35,6 +35,10 @@ class DbtProjectError(BackfillError):
     """dbt could not load or parse the project."""
 
 
+class WarehouseBusy(BackfillError):
+    """The warehouse refused a connection because another process holds it."""
+
+
 class BackfillFailed(click.ClickException):
     """Work ran and did not all pass."""
 

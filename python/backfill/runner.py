@@ -1,31 +1,44 @@
-"""Running a backfill: plan → check the model → run batch by batch → report.
+"""Running a backfill: plan → check → lock → run batch by batch → record.
 
-`run_backfill` is the Python API (Airflow, Dagster, a notebook) and what the
-CLI itself calls; it raises the same one-sentence errors the CLI prints.
+`run_backfill` and `resume_backfill` are the Python API (Airflow, Dagster, a
+notebook) and what the CLI itself calls; they raise the same one-sentence
+errors the CLI prints. Everything a run does is written to the audit trail as
+it happens (see audit.py), so a failed or killed run can be resumed.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from multiprocessing import get_context
 from typing import Callable, Optional
 
+from backfill.audit import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord, new_run_id, now_utc
+from backfill.batches import BatchOutcome, execute_batch, init_worker, period_column, worker_execute
 from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.errors import InvalidInput, UnsupportedModel
-from backfill.planning import Batch, check_grain, parse_bound, plan_batches
+from backfill.planning import Batch, check_grain, format_bound, parse_bound, plan_batches
 
 
 @dataclass(frozen=True)
 class BatchResult:
     batch: Batch
-    status: str  # success | error
+    status: str  # success | failed
     seconds: float
-    rows_affected: Optional[int] = None
+    attempts: int = 1
+    rows_written: Optional[int] = None
     message: str = ""
+    checks: tuple = ()
 
     @property
     def succeeded(self) -> bool:
-        return self.status == "success"
+        return self.status == SUCCESS
+
+    @property
+    def rows_affected(self) -> Optional[int]:  # the name of earlier versions
+        return self.rows_written
 
 
 @dataclass
@@ -33,87 +46,354 @@ class RunReport:
     model: ModelInfo
     grain: str
     plan: list[Batch]
+    run_id: Optional[str] = None
     dry_run: bool = False
+    skipped: list[Batch] = field(default_factory=list)  # done by an earlier attempt (resume)
     results: list[BatchResult] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
-        return len(self.results) == len(self.plan) and all(r.succeeded for r in self.results)
+        done = len(self.skipped) + sum(r.succeeded for r in self.results)
+        return done == len(self.plan)
 
     @property
     def failed(self) -> list[BatchResult]:
         return [r for r in self.results if not r.succeeded]
 
 
-# Progress callback: called with ("planned", RunReport) once, then
-# ("batch_started", Batch) and ("batch_finished", BatchResult) per batch.
+@dataclass(frozen=True)
+class Options:
+    """How batches are run; stored with the run so `resume` runs the rest the same way."""
+
+    grain: str = "day"
+    batch_size: int = 1
+    vars: dict = field(default_factory=dict)
+    verify: bool = True
+    retries: int = 0
+    backoff: float = 2.0
+    sleep: float = 0.0
+    concurrency: int = 1
+    gaps_only: bool = False
+
+    def check(self) -> "Options":
+        check_grain(self.grain)
+        for name, value, low in [("--retries", self.retries, 0), ("--concurrency", self.concurrency, 1)]:
+            if not isinstance(value, int) or value < low:
+                raise InvalidInput(f"{name} must be a whole number, {low} or more (got {value}).")
+        for name, value in [("--sleep", self.sleep), ("--backoff", self.backoff)]:
+            if value < 0:
+                raise InvalidInput(f"{name} must be 0 or more seconds (got {value}).")
+        return self
+
+
+# Progress callback, called as on_event(kind, payload):
+#   "planned" RunReport · "batch_started" (Batch, attempt) · "batch_retry" (Batch, attempt, error, wait_s)
+#   "batch_finished" BatchResult · "finished" RunReport
 OnEvent = Callable[[str, object], None]
 
 
-def check_backfillable(model: ModelInfo) -> None:
+def check_backfillable(model: ModelInfo, verify: bool) -> None:
     if model.materialized != "incremental":
         raise UnsupportedModel(
             f"Model '{model.name}' is materialized as '{model.materialized}': only incremental "
             "models can be backfilled window by window."
         )
+    if verify and not period_column(model):
+        raise UnsupportedModel(
+            f"Model '{model.name}' declares no period column to verify batches by: set its event_time "
+            "config or meta {backfill: {period_column: ...}}, or pass --no-verify."
+        )
 
 
 def plan_run(start, end, grain: str = "day", batch_size: int = 1) -> list[Batch]:
     """Validate the range options and plan the batches (no I/O)."""
+    start_bound, end_bound = parse_range(start, end, grain)
+    return plan_batches(start_bound, end_bound, grain, batch_size)
+
+
+def parse_range(start, end, grain: str):
     check_grain(grain)
     start_bound = parse_bound(start, grain, option="--start")
     end_bound = parse_bound(end, grain, option="--end", is_end=True)
     if end_bound < start_bound:
         raise InvalidInput(f"--start {start} is after --end {end}.")
-    return plan_batches(start_bound, end_bound, grain, batch_size)
+    return start_bound, end_bound
 
 
 def run_backfill(
     model: str,
-    start,
-    end,
+    start=None,
+    end=None,
     *,
     grain: str = "day",
     batch_size: int = 1,
     vars: Optional[dict] = None,
+    verify: bool = True,
+    retries: int = 0,
+    backoff: float = 2.0,
+    sleep: float = 0.0,
+    concurrency: int = 1,
+    gaps_only: bool = False,
+    dry_run: bool = False,
     project_dir=".",
     profiles_dir=None,
     target: Optional[str] = None,
-    dry_run: bool = False,
     on_event: Optional[OnEvent] = None,
     project: Optional[DbtProject] = None,
 ) -> RunReport:
     """Backfill `model` over the inclusive range [start, end], batch by batch.
 
-    Each batch is one `dbt run` of the model with its window vars set; the run
-    stops at the first failing batch, leaving the batches before it in place.
+    Each batch is one `dbt run` of the model with its window set, verified
+    afterwards (unless verify=False) and recorded in the audit trail. A batch
+    that fails is retried `retries` times (waiting backoff, 2×backoff, …); if it
+    still fails the run stops, leaving every finished batch in place.
     """
-    plan = plan_run(start, end, grain, batch_size)
-    project = project or DbtProject(project_dir, profiles_dir, target, vars)
+    options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only).check()
+    if gaps_only:
+        start_bound, end_bound = parse_range(start, end, grain) if start and end else (None, None)
+    else:
+        if start is None or end is None:
+            raise InvalidInput("--start and --end are both needed (or --gaps-only to backfill what is missing).")
+        plan = plan_run(start, end, grain, batch_size)
+    project = project or DbtProject(project_dir, profiles_dir, target, options.vars)
     info = project.model(model)
-    check_backfillable(info)
+    check_backfillable(info, verify)
     start_var, end_var = info.window_var_names
-    clashing = sorted({start_var, end_var} & set(vars or {}))
+    clashing = sorted({start_var, end_var} & set(options.vars))
     if clashing:
         raise InvalidInput(f"--vars sets {', '.join(clashing)}, which the runner sets for each batch.")
+    if concurrency > 1:
+        check_concurrency(project)
+    if gaps_only:
+        plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size)
     report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run)
     notify = on_event or (lambda kind, payload: None)
-    notify("planned", report)
-    if dry_run:
+    if dry_run or not plan:
+        notify("planned", report)
+        notify("finished", report)
         return report
-    for batch in plan:
-        notify("batch_started", batch)
-        started = time.monotonic()
-        outcome = project.run_model(info, vars=batch.window_vars(start_var, end_var))
-        result = BatchResult(
-            batch=batch,
-            status="success" if outcome.success else "error",
-            seconds=time.monotonic() - started,
-            rows_affected=outcome.rows_affected,
-            message=outcome.message,
+
+    run = RunRecord(
+        run_id=new_run_id(),
+        model=info.name,
+        target_name=project.target,
+        range_start=format_bound(plan[0].start),
+        range_end=format_bound(plan[-1].end),
+        grain=grain,
+        batch_size=batch_size,
+        batches_total=len(plan),
+        options=_options_dict(options),
+    )
+    report.run_id = run.run_id
+    audit = Audit(project)
+    audit.acquire_lock(info.name, run.run_id)
+    notify("planned", report)
+    records = [BatchRecord(run.run_id, b.index, format_bound(b.start), format_bound(b.end)) for b in plan]
+    return _execute(audit, info, run, plan, records, options, report, notify, fresh=True)
+
+
+def resume_backfill(
+    run_id: Optional[str] = None,
+    *,
+    model: Optional[str] = None,
+    project_dir=".",
+    profiles_dir=None,
+    target: Optional[str] = None,
+    on_event: Optional[OnEvent] = None,
+    project: Optional[DbtProject] = None,
+) -> RunReport:
+    """Finish a run that failed or was killed: its batches not yet done, with its options."""
+    from backfill.errors import BackfillError
+
+    project = project or DbtProject(project_dir, profiles_dir, target)
+    audit = Audit(project)
+    candidates = audit.runs(model=model, run_id=run_id, limit=50)
+    if run_id and not candidates:
+        raise BackfillError(f"No backfill run '{run_id}' in the audit trail.")
+    unfinished = [r for r in candidates if r["status"] != SUCCESS]
+    if not unfinished:
+        scope = f"run {run_id}" if run_id else (f"model '{model}'" if model else "this target")
+        raise BackfillError(f"Nothing to resume: every recorded backfill of {scope} finished successfully.")
+    row = unfinished[0]
+    stored = _options_from_dict(_json(row["options"]))
+    project.vars = {**stored.vars, **project.vars}
+    info = project.model(row["model"])
+    check_backfillable(info, stored.verify)
+
+    batch_rows = audit.batches(row["run_id"])
+    plan, records, skipped = [], [], []
+    for batch_row in batch_rows:
+        batch = Batch(
+            int(batch_row["batch_index"]),
+            parse_bound(batch_row["window_start"], stored.grain, option="window_start"),
+            parse_bound(batch_row["window_end"], stored.grain, option="window_end"),
+            0,
         )
-        report.results.append(result)
-        notify("batch_finished", result)
-        if not result.succeeded:
-            break
+        record = BatchRecord(**{k: batch_row[k] for k in BatchRecord.__dataclass_fields__})
+        record.batch_index = int(record.batch_index)
+        record.attempts = int(record.attempts or 0)
+        plan.append(batch)
+        records.append(record)
+        if record.status == SUCCESS:
+            skipped.append(batch)
+    run = RunRecord(**{k: row[k] for k in RunRecord.__dataclass_fields__ if k != "options"}, options=_json(row["options"]))
+    run.batch_size, run.batches_total = int(run.batch_size), int(run.batches_total)
+    run.started_at = str(run.started_at)
+    report = RunReport(model=info, grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped)
+    notify = on_event or (lambda kind, payload: None)
+    audit.acquire_lock(info.name, run.run_id)
+    notify("planned", report)
+    return _execute(audit, info, run, plan, records, stored, report, notify, fresh=False)
+
+
+# -- execution --------------------------------------------------------------------
+
+
+def _execute(audit, info, run, plan, records, options, report, notify, fresh) -> RunReport:
+    """Run the batches not yet done; the caller holds the model's lock."""
+    project = audit.project
+    run.status, run.finished_at, run.error = RUNNING, None, None
+    try:
+        for record in records:  # what a killed attempt left running was interrupted
+            if record.status == RUNNING:
+                record.status = INTERRUPTED
+        audit.heartbeat(info.name, run.run_id, run, *records) if fresh else audit.heartbeat(info.name, run.run_id, run)
+        todo = [(b, r) for b, r in zip(plan, records) if r.status != SUCCESS]
+        if options.concurrency > 1:
+            _run_concurrently(project, info, run, todo, options, report, notify, audit)
+        else:
+            _run_in_order(project, info, run, todo, options, report, notify, audit)
+    except BaseException as error:  # Ctrl-C or a crash: record it, then let it propagate
+        run.status, run.error, run.finished_at = FAILED, f"{type(error).__name__}: {error}", now_utc()
+        _safely(audit.heartbeat, info.name, run.run_id, run)
+        _safely(audit.release_lock, info.name, run.run_id)
+        raise
+    run.status = SUCCESS if report.succeeded else FAILED
+    run.finished_at = now_utc()
+    run.batches_done = len(report.skipped) + sum(r.succeeded for r in report.results)
+    run.error = report.failed[0].message if report.failed else None
+    audit.heartbeat(info.name, run.run_id, run)
+    audit.release_lock(info.name, run.run_id)
+    notify("finished", report)
     return report
+
+
+def _start(record: BatchRecord, run, audit, info, notify, batch) -> None:
+    record.status, record.started_at, record.finished_at = RUNNING, now_utc(), None
+    record.attempts += 1
+    audit.heartbeat(info.name, run.run_id, record)
+    notify("batch_started", (batch, record.attempts))
+
+
+def _finish(record: BatchRecord, outcome: BatchOutcome, run, audit, info, report, notify, batch, attempts) -> BatchResult:
+    import json
+
+    record.status = SUCCESS if outcome.success else FAILED
+    record.finished_at = now_utc()
+    record.rows_written = outcome.rows_written
+    record.duration_s = outcome.seconds
+    record.error = outcome.error or None
+    record.checks = json.dumps(outcome.checks) if outcome.checks else None
+    run.batches_done = len(report.skipped) + sum(r.succeeded for r in report.results) + int(outcome.success)
+    audit.heartbeat(info.name, run.run_id, run, record)
+    result = BatchResult(batch, record.status, outcome.seconds, attempts, outcome.rows_written, outcome.error,
+                         tuple(outcome.checks))
+    report.results.append(result)
+    notify("batch_finished", result)
+    return result
+
+
+def _run_in_order(project, info, run, todo, options, report, notify, audit) -> None:
+    for position, (batch, record) in enumerate(todo):
+        attempt = 0
+        while True:
+            attempt += 1
+            _start(record, run, audit, info, notify, batch)
+            outcome = execute_batch(project, info, batch, options.verify)
+            if outcome.success or attempt > options.retries:
+                break
+            wait_s = options.backoff * (2 ** (attempt - 1))
+            record.status, record.error = FAILED, outcome.error
+            audit.heartbeat(info.name, run.run_id, record)
+            notify("batch_retry", (batch, attempt, outcome.error, wait_s))
+            time.sleep(wait_s)
+        result = _finish(record, outcome, run, audit, info, report, notify, batch, attempt)
+        if not result.succeeded:
+            return
+        if options.sleep and position < len(todo) - 1:
+            time.sleep(options.sleep)
+
+
+def _run_concurrently(project, info, run, todo, options, report, notify, audit) -> None:
+    """Independent batches in separate processes (dbtRunner is not thread-safe),
+    each with its own connection; the audit trail is written from here."""
+    queue = list(todo)
+    attempts: dict[int, int] = {}
+    context = get_context("spawn")
+    init_args = (str(project.project_dir), project.profiles_dir, project.target, project.vars)
+    with ProcessPoolExecutor(options.concurrency, mp_context=context, initializer=init_worker, initargs=init_args) as pool:
+        running = {}
+        stop = False
+        while queue or running:
+            while queue and not stop and len(running) < options.concurrency:
+                batch, record = queue.pop(0)
+                attempts[batch.index] = attempts.get(batch.index, 0) + 1
+                _start(record, run, audit, info, notify, batch)
+                running[pool.submit(worker_execute, info.name, batch, options.verify)] = (batch, record)
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                batch, record = running.pop(future)
+                outcome = future.result()
+                if not outcome.success and attempts[batch.index] <= options.retries and not stop:
+                    wait_s = options.backoff * (2 ** (attempts[batch.index] - 1))
+                    notify("batch_retry", (batch, attempts[batch.index], outcome.error, wait_s))
+                    time.sleep(wait_s)
+                    queue.insert(0, (batch, record))
+                    continue
+                result = _finish(record, outcome, run, audit, info, report, notify, batch, attempts[batch.index])
+                if not result.succeeded:
+                    stop = True  # let running batches finish, start no new ones
+            if options.sleep and queue and not stop:
+                time.sleep(options.sleep)
+
+
+def check_concurrency(project: DbtProject) -> None:
+    kind = project.credentials().type
+    if kind == "duckdb":
+        raise InvalidInput(
+            "--concurrency needs a warehouse that takes several writers: a DuckDB file is written by one "
+            "process at a time, so use --concurrency 1."
+        )
+
+
+def plan_gaps(project, info, start, end, grain, batch_size) -> list[Batch]:
+    from backfill.gaps import gap_windows
+    from backfill.planning import plan_batches_for_ranges
+
+    return plan_batches_for_ranges(gap_windows(project, info, start, end, grain), grain, batch_size)
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _options_dict(options: Options) -> dict:
+    return {k: getattr(options, k) for k in Options.__dataclass_fields__}
+
+
+def _options_from_dict(values: dict) -> Options:
+    return Options(**{k: v for k, v in values.items() if k in Options.__dataclass_fields__})
+
+
+def _json(text):
+    import json
+
+    return json.loads(text) if isinstance(text, str) else (text or {})
+
+
+def _safely(function, *args) -> None:
+    try:
+        function(*args)
+    except Exception:  # recording the failure must not hide the failure itself
+        pass

@@ -154,5 +154,25 @@ def demo_warehouse(request, tmp_path_factory):
     store.drop()
 
 
+def make_user_project(tmp_path: Path, kind: str, extra_files: dict | None = None) -> Warehouse:
+    """A copy of integration_tests/ (a user's project importing the package with
+    `local: ../`) plus `extra_files` {relative path: text}, with `dbt deps` run."""
+    import shutil
+
+    project = tmp_path / "integration_tests"
+    shutil.copytree(
+        REPO / "integration_tests", project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb")
+    )
+    for name in ["dbt_project.yml", "packages.yml", "macros", "models", "snapshots", "seeds", "tests"]:
+        (tmp_path / name).symlink_to(REPO / name)  # `local: ../` finds the package here
+    for relative, text in (extra_files or {}).items():
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    store = Warehouse(kind, tmp_path, project_dir=project)
+    store.dbt("deps")
+    return store
+
+
 def parse_json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]

@@ -1,25 +1,17 @@
 """integration_tests/: a user's dbt project that imports the package with `local: ../`."""
 
 import json
-import shutil
 
 import pytest
 
-from conftest import REPO, Warehouse, _warehouse_kind, WAREHOUSES
+from conftest import WAREHOUSES, _warehouse_kind, make_user_project
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=WAREHOUSES)
 def user_project(request, tmp_path):
-    """A copy of integration_tests/ beside a link to the package, so runs never collide."""
-    project = tmp_path / "integration_tests"
-    shutil.copytree(REPO / "integration_tests", project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb"))
-    # `local: ../` must find the package: put the repo's files one level up.
-    for name in ["dbt_project.yml", "packages.yml", "macros", "models", "snapshots", "seeds", "tests"]:
-        (tmp_path / name).symlink_to(REPO / name)
-    store = Warehouse(_warehouse_kind(request), tmp_path, project_dir=project)
-    store.dbt("deps")
+    store = make_user_project(tmp_path, _warehouse_kind(request))
     yield store
     store.drop()
 

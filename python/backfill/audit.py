@@ -1,0 +1,224 @@
+"""The audit trail and the per-model lock, kept in the warehouse.
+
+Three tables in the target schema (or var `backfill_audit_schema`):
+  backfill_runs     one row per run: who, when, model, range, options, status
+  backfill_batches  one row per batch: window, status, attempts, rows, duration, error
+  backfill_locks    one row per model being backfilled right now
+
+Rows are written as the run goes (a batch is recorded `running` before it
+starts and `success`/`failed` when it ends), each write its own committed
+transaction, so a killed run leaves everything it finished recorded and its
+interrupted batch visibly `running`. Writes go through the `backfill.audit_*`
+macros (run-operation on the parsed manifest); values are escaped there.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Optional
+
+from backfill.dbt_runner import DbtProject, describe_failure, raise_failure, warehouse_busy
+from backfill.errors import BackfillError
+
+RUNNING, SUCCESS, FAILED, INTERRUPTED = "running", "success", "failed", "interrupted"
+PENDING = "pending"
+DEFAULT_LOCK_TTL_SECONDS = 6 * 3600
+
+
+class ModelLocked(BackfillError):
+    """Another run holds the model's lock."""
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    model: str
+    target_name: Optional[str]
+    range_start: str
+    range_end: str
+    grain: str
+    batch_size: int
+    batches_total: int
+    options: dict
+    status: str = RUNNING
+    batches_done: int = 0
+    invoked_by: str = field(default_factory=lambda: f"{getpass.getuser()}@{socket.gethostname()}")
+    started_at: str = field(default_factory=now_utc)
+    finished_at: Optional[str] = None
+    error: Optional[str] = None
+
+    def values(self) -> dict:
+        values = asdict(self)
+        values["options"] = json.dumps(self.options, sort_keys=True, default=str)
+        return values
+
+
+@dataclass
+class BatchRecord:
+    run_id: str
+    batch_index: int
+    window_start: str
+    window_end: str
+    status: str = PENDING
+    attempts: int = 0
+    rows_written: Optional[int] = None
+    duration_s: Optional[float] = None
+    started_at: Optional[str] = None
+    finished_at: Optional[str] = None
+    checks: Optional[str] = None
+    error: Optional[str] = None
+
+    def values(self) -> dict:
+        values = asdict(self)
+        if values["duration_s"] is not None:
+            values["duration_s"] = round(values["duration_s"], 3)
+        return values
+
+
+class Audit:
+    """Reads and writes the audit tables of one project/target."""
+
+    def __init__(self, project: DbtProject):
+        self.project = project
+        self._ready = False
+        self._lock: Optional[dict] = None  # the lock row this process holds
+
+    # -- writing ---------------------------------------------------------------
+
+    def _operation(self, macro: str, args: dict) -> None:
+        result = self.project.invoke(["run-operation", f"backfill.{macro}", "--args", json.dumps(args, default=str)])
+        if not result.success:
+            raise_failure(result, "Could not write the audit trail")
+
+    def ensure(self) -> None:
+        if not self._ready:
+            self._operation("audit_ensure_tables", {})
+            self._ready = True
+
+    def write(self, *records) -> None:
+        """Write run and batch records (each replaces its previous version), in one transaction."""
+        self.ensure()
+        rows = []
+        for record in records:
+            table = "backfill_runs" if isinstance(record, RunRecord) else "backfill_batches"
+            rows.append({"table": table, "values": record.values()})
+        self._operation("audit_write", {"rows": rows})
+
+    # -- the lock --------------------------------------------------------------
+
+    def acquire_lock(self, model: str, run_id: str, ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS) -> None:
+        """Take the model's lock, or refuse in one sentence naming the holder.
+
+        A lock is stale — and taken over — when its process is gone (same host,
+        pid not alive) or its heartbeat is older than `ttl_seconds`.
+        """
+        self.ensure()
+        held = self.lock_holder(model)
+        if held and not self._is_stale(held, ttl_seconds):
+            raise _locked(model, held)
+        stamp = now_utc()
+        lock = {"model": model, "run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(),
+                "acquired_at": stamp, "heartbeat_at": stamp}
+        delete = [{"table": "backfill_locks", "values": {"model": model, "run_id": held["run_id"]}}] if held else []
+        result = self.project.invoke([
+            "run-operation", "backfill.audit_write", "--args",
+            json.dumps({"rows": [{"table": "backfill_locks", "values": lock, "insert_only": True}],
+                        "delete_where": delete}),
+        ])
+        if result.success:
+            self._lock = lock
+            return
+        if warehouse_busy(describe_failure(result)):
+            raise_failure(result, "Could not take the lock")
+        # Someone else inserted first: the primary key refused us.
+        raise _locked(model, self.lock_holder(model) or {"run_id": "?", "pid": "?", "host": "?", "acquired_at": "?"})
+
+    def heartbeat(self, model: str, run_id: str, *records) -> None:
+        """Write records and refresh the lock's heartbeat in the same transaction."""
+        self.ensure()
+        rows = [{"table": "backfill_runs" if isinstance(r, RunRecord) else "backfill_batches", "values": r.values()}
+                for r in records]
+        if self._lock and self._lock["model"] == model and self._lock["run_id"] == run_id:
+            rows.append({"table": "backfill_locks", "values": {**self._lock, "heartbeat_at": now_utc()}})
+        self._operation("audit_write", {"rows": rows})
+
+    def release_lock(self, model: str, run_id: str) -> None:
+        self._lock = None
+        self._operation("audit_write", {"delete_where": [
+            {"table": "backfill_locks", "values": {"model": model, "run_id": run_id}}]})
+
+    def lock_holder(self, model: str) -> Optional[dict]:
+        rows = self.project.query(
+            "select model, run_id, host, pid, acquired_at, heartbeat_at "
+            "from {{ backfill.audit_relation('backfill_locks') }} "
+            f"where model = '{_escape(model)}'"
+        )
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _is_stale(lock: dict, ttl_seconds: int) -> bool:
+        if lock["host"] == socket.gethostname() and not _pid_alive(int(lock["pid"])):
+            return True
+        heartbeat = lock["heartbeat_at"]
+        if isinstance(heartbeat, str):
+            heartbeat = datetime.fromisoformat(heartbeat)
+        age = datetime.now(timezone.utc).replace(tzinfo=None) - heartbeat.replace(tzinfo=None)
+        return age.total_seconds() > ttl_seconds
+
+    # -- reading ---------------------------------------------------------------
+
+    def runs(self, model: Optional[str] = None, run_id: Optional[str] = None, limit: int = 20) -> list[dict]:
+        self.ensure()
+        conditions = []
+        if model:
+            conditions.append(f"model = '{_escape(model)}'")
+        if run_id:
+            conditions.append(f"run_id = '{_escape(run_id)}'")
+        where = f"where {' and '.join(conditions)}" if conditions else ""
+        return self.project.query(
+            "select * from {{ backfill.audit_relation('backfill_runs') }} "
+            f"{where} order by started_at desc, run_id desc limit {int(limit)}"
+        )
+
+    def batches(self, run_id: str) -> list[dict]:
+        self.ensure()
+        return self.project.query(
+            "select * from {{ backfill.audit_relation('backfill_batches') }} "
+            f"where run_id = '{_escape(run_id)}' order by batch_index"
+        )
+
+
+def _locked(model: str, holder: dict) -> ModelLocked:
+    return ModelLocked(
+        f"Model '{model}' is being backfilled by run {holder['run_id']} (pid {holder['pid']} on "
+        f"{holder['host']}, since {holder['acquired_at']}); wait for it or resume that run."
+    )
+
+
+def _escape(value: str) -> str:
+    """Single quotes doubled: these values are run ids and model names read back."""
+    return str(value).replace("'", "''")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

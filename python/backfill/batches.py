@@ -1,0 +1,97 @@
+"""One batch: run the model for its window, then verify the window.
+
+Used by the runner in its own process and by the worker processes of
+`--concurrency`; everything it returns is plain data (picklable).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from backfill.dbt_runner import DbtProject, ModelInfo
+from backfill.planning import Batch
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    success: bool
+    seconds: float
+    rows_written: Optional[int] = None
+    error: str = ""
+    checks: list = field(default_factory=list)  # [{name, status, detail}]
+
+
+def period_column(model: ModelInfo) -> Optional[str]:
+    """The column that says which period a row belongs to (for counts and checks)."""
+    return model.backfill_settings.get("period_column") or model.event_time
+
+
+def event_time_args(batch: Batch) -> list[str]:
+    """dbt's microbatch flags for a batch; dbt's end bound is exclusive."""
+    if isinstance(batch.end, datetime):
+        end = batch.end + timedelta(hours=1)
+        start = batch.start
+    else:
+        start = datetime.combine(batch.start, datetime.min.time())
+        end = datetime.combine(batch.end + timedelta(days=1), datetime.min.time())
+    return ["--event-time-start", start.isoformat(), "--event-time-end", end.isoformat()]
+
+
+def run_window(project: DbtProject, model: ModelInfo, batch: Batch) -> tuple[bool, str]:
+    """`dbt run` of the model for the batch window: vars, or microbatch's event-time flags."""
+    if model.incremental_strategy == "microbatch":
+        outcome = project.run_model(model, extra_args=event_time_args(batch))
+    else:
+        outcome = project.run_model(model, vars=batch.window_vars(*model.window_var_names))
+    return outcome.success, outcome.message
+
+
+def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optional[int]:
+    """How many rows of the model's table fall in the batch window now."""
+    column = period_column(model)
+    if not column:
+        return None
+    rows = project.query(
+        f"select count(*) as row_count from {{{{ ref('{model.package_name}', '{model.name}') }}}} "
+        f"where {{{{ backfill.backfill_window(adapter.quote({column!r})) }}}}",
+        vars=batch.window_vars(),
+    )
+    return int(rows[0]["row_count"])
+
+
+def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: bool = True) -> BatchOutcome:
+    """Run one batch and, when asked, verify it; never raises for a failing batch."""
+    from backfill.verification import verify_batch
+
+    started = time.monotonic()
+    try:
+        success, message = run_window(project, model, batch)
+        if not success:
+            return BatchOutcome(False, time.monotonic() - started, error=message)
+        rows = rows_in_window(project, model, batch)
+        checks = verify_batch(project, model, batch, rows) if verify else []
+        failed = [c for c in checks if c["status"] == "fail"]
+        error = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
+        return BatchOutcome(not failed, time.monotonic() - started, rows, error, checks)
+    except Exception as error:  # a broken connection mid-run must fail the batch, not the runner
+        return BatchOutcome(False, time.monotonic() - started, error=f"{type(error).__name__}: {error}")
+
+
+# -- worker processes for --concurrency ------------------------------------------
+
+_worker_project: Optional[DbtProject] = None
+
+
+def init_worker(project_dir, profiles_dir, target, vars) -> None:
+    """Each worker parses the project once and keeps its own connection."""
+    global _worker_project
+    _worker_project = DbtProject(project_dir, profiles_dir, target, vars)
+    _worker_project.parse()
+
+
+def worker_execute(model_name: str, batch: Batch, verify: bool) -> BatchOutcome:
+    model = _worker_project.model(model_name)
+    return execute_batch(_worker_project, model, batch, verify)

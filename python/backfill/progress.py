@@ -1,0 +1,129 @@
+"""How a run shows itself: a live progress bar on a terminal, one plain line
+per event otherwise (logs, CI), or JSON lines for machines (--json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from backfill.planning import format_bound
+
+
+class Progress:
+    """Receives the runner's events (see runner.OnEvent) and prints them."""
+
+    def __init__(self, as_json: bool = False, stream=None):
+        self.as_json = as_json
+        self.stream = stream or sys.stdout
+        self.live = not as_json and self.stream.isatty()
+        self.started = time.monotonic()
+        self.total = 0
+        self.done = 0
+        self.rows = 0
+        self.current = ""
+
+    def event(self, kind: str, payload) -> None:
+        getattr(self, f"on_{kind}")(payload)
+
+    # -- events ----------------------------------------------------------------------
+
+    def on_planned(self, report) -> None:
+        self.total = len(report.plan) - len(report.skipped)
+        periods = sum(b.periods for b in report.plan)
+        if self.as_json:
+            return self.emit("planned", model=report.model.name, run_id=report.run_id, dry_run=report.dry_run,
+                             batches=[self.batch_dict(b, report) for b in report.plan],
+                             skipped=[b.index for b in report.skipped])
+        if not report.plan:
+            return self.line(f"Nothing to backfill for {report.model.name}: no period is missing.")
+        if report.skipped:
+            return self.line(
+                f"Resuming run {report.run_id} of {report.model.name}: {self.total} of {len(report.plan)} "
+                f"batch(es) left ({len(report.skipped)} already done)."
+            )
+        what = f"{report.model.name}: {periods} {report.grain}(s) in {len(report.plan)} batch(es)"
+        if not report.dry_run:
+            return self.line(f"Backfilling {what}.")
+        self.line(f"Plan for {what}. Dry run: nothing is written.")
+        for batch in report.plan:
+            window_vars = json.dumps(self.window_vars(batch, report))
+            self.line(f"  batch {batch.index:>3}  {batch.label():<27}  --vars '{window_vars}'")
+
+    def on_batch_started(self, payload) -> None:
+        batch, attempt = payload
+        self.current = batch.label()
+        if self.as_json:
+            return self.emit("batch_started", batch=batch.index, start=format_bound(batch.start),
+                             end=format_bound(batch.end), attempt=attempt)
+        self.draw()
+
+    def on_batch_retry(self, payload) -> None:
+        batch, attempt, error, wait_s = payload
+        if self.as_json:
+            return self.emit("batch_retry", batch=batch.index, attempt=attempt, error=error, wait_seconds=wait_s)
+        self.line(f"  batch {batch.index:>3}  {batch.label():<27}  attempt {attempt} failed, retrying in "
+                  f"{wait_s:g}s: {error}")
+
+    def on_batch_finished(self, result) -> None:
+        self.done += 1
+        self.rows += result.rows_written or 0
+        if self.as_json:
+            return self.emit("batch_finished", batch=result.batch.index, status=result.status,
+                             seconds=round(result.seconds, 3), attempts=result.attempts,
+                             rows=result.rows_written, error=result.message or None, checks=list(result.checks))
+        count = result.rows_written
+        rows = f"  {count} row{'' if count == 1 else 's'}" if count is not None else ""
+        state = "ok" if result.succeeded else "FAILED"
+        tries = f"  ({result.attempts} attempts)" if result.attempts > 1 else ""
+        self.line(f"  batch {result.batch.index:>3}  {result.batch.label():<27}  {state}  "
+                  f"{result.seconds:.1f}s{rows}{tries}")
+        if not result.succeeded:
+            self.line(f"             {result.message}")
+
+    def on_finished(self, report) -> None:
+        if self.as_json:
+            return self.emit("finished", run_id=report.run_id, status="success" if report.succeeded else "failed",
+                             batches_done=len(report.skipped) + sum(r.succeeded for r in report.results),
+                             batches_total=len(report.plan), rows=self.rows,
+                             seconds=round(time.monotonic() - self.started, 3))
+
+    # -- output ----------------------------------------------------------------------
+
+    @staticmethod
+    def window_vars(batch, report) -> dict:
+        if report.model.incremental_strategy == "microbatch":
+            from backfill.batches import event_time_args
+
+            flags = event_time_args(batch)
+            return {"event_time_start": flags[1], "event_time_end": flags[3]}
+        return batch.window_vars(*report.model.window_var_names)
+
+    def batch_dict(self, batch, report) -> dict:
+        return {"batch": batch.index, "start": format_bound(batch.start), "end": format_bound(batch.end),
+                "vars": self.window_vars(batch, report)}
+
+    def emit(self, event: str, **fields) -> None:
+        click.echo(json.dumps({"event": event, **fields}, default=str), file=self.stream)
+
+    def line(self, text: str) -> None:
+        if self.live:
+            click.echo("\r\033[K", nl=False, file=self.stream)
+        click.echo(text, file=self.stream)
+        if self.live and self.done < self.total:
+            self.draw()
+
+    def draw(self) -> None:
+        """The live bar: batches done, the window running, rows so far, ETA."""
+        if not self.live or not self.total:
+            return
+        width = 24
+        filled = int(width * self.done / self.total)
+        elapsed = time.monotonic() - self.started
+        eta = (elapsed / self.done) * (self.total - self.done) if self.done else None
+        eta_text = f"ETA {int(eta // 60)}:{int(eta % 60):02d}" if eta is not None else "ETA …"
+        bar = "█" * filled + "░" * (width - filled)
+        click.echo(f"\r\033[K  {bar} {self.done}/{self.total}  {self.current}  {self.rows} rows  {eta_text}",
+                   nl=False, file=self.stream)

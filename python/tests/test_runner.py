@@ -1,0 +1,197 @@
+"""The runner (issue 6): audit trail, resume after SIGKILL, retries, the lock,
+concurrency, microbatch models — on DuckDB and PostgreSQL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import WAREHOUSES, _warehouse_kind, make_user_project, parse_json_lines
+
+pytestmark = pytest.mark.slow
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def days_in(warehouse, table="daily_metrics", column="metric_date"):
+    return warehouse.sql(f'select count(*), count(distinct {column}) from "{warehouse.schema}".{table}')[0]
+
+
+def audit_rows(warehouse, run_id):
+    run = warehouse.sql(f"select status, batches_done, batches_total from \"{warehouse.schema}\".backfill_runs "
+                        f"where run_id = '{run_id}'")
+    batches = warehouse.sql(f"select batch_index, status, attempts from \"{warehouse.schema}\".backfill_batches "
+                            f"where run_id = '{run_id}' order by batch_index")
+    return run[0], [(int(i), s, int(a)) for i, s, a in batches]
+
+
+def test_ninety_days_in_weekly_batches_equal_a_full_build(warehouse):
+    warehouse.load_demo_data()
+    result = warehouse.cli("run", "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-03-30",
+                           "--batch-size", "7", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    events = parse_json_lines(result.stdout)
+    assert [e["event"] for e in events].count("batch_finished") == 13
+    finished = events[-1]
+    assert finished["event"] == "finished" and finished["status"] == "success" and finished["batches_done"] == 13
+    batched = warehouse.sql(f'select * from "{warehouse.schema}".daily_metrics order by metric_date')
+
+    # The same model built in one go (no window: everything), kept to the same 90 days.
+    warehouse.dbt("run", "--select", "daily_metrics", "--full-refresh")
+    full = warehouse.sql(f'select * from "{warehouse.schema}".daily_metrics '
+                         "where metric_date between '2024-01-01' and '2024-03-30' order by metric_date")
+    assert batched == full and len(full) == 90 - 6  # six planted missing days, 2024-03-30 the last
+
+    run, batches = audit_rows(warehouse, finished["run_id"])
+    assert run == ("success", 13, 13)
+    assert batches == [(i, "success", 1) for i in range(1, 14)]
+
+
+def test_sigkill_mid_batch_then_resume_leaves_every_day_exactly_once(warehouse):
+    warehouse.load_demo_data()
+    command = [sys.executable, "-m", "backfill", "--project-dir", str(warehouse.project_dir), "run",
+               "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-28", "--batch-size", "2", "--json"]
+    process = subprocess.Popen(command, env=warehouse.env, cwd=warehouse.tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    run_id = None
+    for line in process.stdout:
+        event = json.loads(line)
+        run_id = run_id or event.get("run_id")
+        if event["event"] == "batch_started" and event["batch"] == 4:
+            process.send_signal(signal.SIGKILL)  # in the middle of batch 4: its dbt run has started
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+    run, batches = audit_rows(warehouse, run_id)
+    assert run[0] == "running"  # as the killed process left it
+    assert batches[:3] == [(1, "success", 1), (2, "success", 1), (3, "success", 1)]
+    assert batches[3] == (4, "running", 1)
+    assert all(status == "pending" for _, status, _ in batches[4:])
+
+    status = warehouse.cli("status", "--model", "daily_metrics")
+    assert run_id in status.stdout and "interrupted" in status.stdout
+
+    resumed = warehouse.cli("resume", run_id)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "Resuming run" in resumed.stdout and "11 of 14 batch(es) left (3 already done)" in resumed.stdout
+
+    rows, distinct_days = days_in(warehouse)
+    assert rows == distinct_days == 27  # 28 days, 2024-01-15 has no events in the source
+    run, batches = audit_rows(warehouse, run_id)
+    assert run == ("success", 14, 14)
+    assert batches[3] == (4, "success", 2)  # the interrupted batch ran again
+    assert [a for _, _, a in batches[:3]] == [1, 1, 1]  # finished batches were not re-run
+
+    again = warehouse.cli("resume", run_id)
+    assert again.returncode == 2 and "Nothing to resume" in again.stderr
+
+
+@pytest.fixture(params=WAREHOUSES)
+def runner_project(request, tmp_path):
+    store = make_user_project(tmp_path, _warehouse_kind(request), {
+        "models/flaky_daily.sql": (FIXTURES / "flaky_daily.sql").read_text(),
+        "models/orders_microbatch.sql": (FIXTURES / "orders_microbatch.sql").read_text(),
+        "seeds/_seeds.yml": (FIXTURES / "raw_orders_event_time.yml").read_text(),
+    })
+    store.dbt("seed")
+    store.sql(f'create table "{store.schema}".flaky_attempts (attempt integer)')
+    yield store
+    store.drop()
+
+
+def test_a_batch_that_fails_twice_succeeds_with_two_retries(runner_project):
+    result = runner_project.cli("run", "-m", "flaky_daily", "--start", "2024-02-29", "--end", "2024-02-29",
+                                "--retries", "2", "--backoff", "0.1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("retrying in") == 2
+    assert "(3 attempts)" in result.stdout
+    assert runner_project.sql(f'select order_day, orders from "{runner_project.schema}".flaky_daily') == [
+        (__import__("datetime").date(2024, 2, 29), 2)
+    ]
+    assert runner_project.sql(f'select count(*) from "{runner_project.schema}".flaky_attempts') == [(3,)]
+
+
+def test_a_batch_that_keeps_failing_stops_the_run_with_exit_1(runner_project):
+    result = runner_project.cli("run", "-m", "flaky_daily", "--start", "2024-02-28", "--end", "2024-03-01",
+                                "--retries", "1", "--backoff", "0", "--vars", "{fail_attempts: 5}")
+    assert result.returncode == 1
+    assert "Failed: batch 1/3 (2024-02-28) of flaky_daily" in result.stderr
+    assert "0 of 3 batches are done and recorded; finish the rest with: python -m backfill resume" in result.stderr
+    status = runner_project.cli("status", "--model", "flaky_daily", "--json")
+    recorded = json.loads(status.stdout)
+    assert recorded["runs"][0]["status"] == "failed"
+    assert [(b["status"], int(b["attempts"])) for b in recorded["batches"]] == [
+        ("failed", 2), ("pending", 0), ("pending", 0)]
+    assert "failing on purpose" in recorded["batches"][0]["error"] or "integer" in recorded["batches"][0]["error"].lower()
+
+
+def test_a_running_backfill_holds_the_lock_and_a_dead_one_does_not(runner_project):
+    slow = [sys.executable, "-m", "backfill", "--project-dir", str(runner_project.project_dir), "run",
+            "-m", "orders_daily", "--start", "2024-02-27", "--end", "2024-03-02", "--sleep", "4", "--json"]
+    first = subprocess.Popen(slow, env=runner_project.env, cwd=runner_project.tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        for line in first.stdout:
+            if json.loads(line)["event"] == "batch_finished":
+                break
+        second = runner_project.cli("run", "-m", "orders_daily", "--start", "2024-02-27", "--end", "2024-02-28")
+        assert second.returncode == 2, second.stdout + second.stderr
+        if runner_project.kind == "duckdb":  # the running process holds the file itself
+            assert "is in use by another process" in second.stderr
+        else:
+            assert "Model 'orders_daily' is being backfilled by run" in second.stderr
+        assert second.stderr.count("\n") == 1  # one sentence
+    finally:
+        first.kill()
+        first.wait()
+    # The killed run's lock names a dead process on this host: the next run takes it over.
+    third = runner_project.cli("run", "-m", "orders_daily", "--start", "2024-02-27", "--end", "2024-02-28")
+    assert third.returncode == 0, third.stdout + third.stderr
+
+
+def test_microbatch_models_are_driven_by_event_time_flags(runner_project):
+    plan = runner_project.cli("run", "-m", "orders_microbatch", "--start", "2024-02-28", "--end", "2024-03-01",
+                              "--dry-run", "--json")
+    batches = parse_json_lines(plan.stdout)[0]["batches"]
+    assert batches[1]["vars"] == {"event_time_start": "2024-02-29T00:00:00", "event_time_end": "2024-03-01T00:00:00"}
+
+    result = runner_project.cli("run", "-m", "orders_microbatch", "--start", "2024-02-28", "--end", "2024-03-01")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = runner_project.sql(f'select order_day, orders, amount from "{runner_project.schema}".orders_microbatch '
+                              "order by 1")
+    assert [(str(d), n, float(a)) for d, n, a in rows] == [
+        ("2024-02-28", 1, 20.5), ("2024-02-29", 2, 13.0), ("2024-03-01", 1, 100.0)]
+
+
+@pytest.mark.postgres
+def test_concurrent_batches_on_postgres(tmp_path):
+    from conftest import Warehouse, postgres_available
+
+    if postgres_available():
+        pytest.skip("PostgreSQL not reachable")
+    warehouse = Warehouse("postgres", tmp_path)
+    try:
+        warehouse.load_demo_data()
+        result = warehouse.cli("run", "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-28",
+                               "--batch-size", "7", "--concurrency", "2")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert days_in(warehouse) == (27, 27)
+    finally:
+        warehouse.drop()
+
+
+def test_concurrency_is_refused_on_a_duckdb_file(tmp_path):
+    from conftest import Warehouse
+
+    warehouse = Warehouse("duckdb", tmp_path)
+    warehouse.load_demo_data()
+    result = warehouse.cli("run", "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-28",
+                           "--concurrency", "2")
+    assert result.returncode == 2
+    assert "--concurrency needs a warehouse that takes several writers" in result.stderr
+    assert not warehouse.table_exists("main", "daily_metrics")
