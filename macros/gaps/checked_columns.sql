@@ -36,3 +36,16 @@
     {%- endif -%}
     {{ return(value | list) }}
 {% endmacro %}
+
+
+{% macro _qualified(alias, columns, trailing=', ') %}
+    {#- `alias.a, alias.b` + trailing, or '' without columns: a select list prefix on one line. -#}
+    {%- if not columns -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set names = [] -%}
+    {%- for column in columns -%}
+        {%- do names.append(alias ~ '.' ~ column) -%}
+    {%- endfor -%}
+    {{ return(names | join(', ') ~ trailing) }}
+{% endmacro %}

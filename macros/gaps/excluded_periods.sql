@@ -29,7 +29,8 @@
         {%- set whole_day = grain == 'hour' and value.hour is not defined
             and modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', (value ~ '') | trim) -%}
         {%- for hour in range(24 if whole_day else 1) -%}
-            {%- do literals.append(backfill._window_literal(backfill._period_step(first, grain, hour), grain == 'hour')) -%}
+            {%- set excluded_period = backfill._period_step(first, grain, hour) -%}
+            {%- do literals.append(backfill._window_literal(excluded_period, grain == 'hour')) -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- set selects = [] -%}
@@ -61,10 +62,8 @@
     {%- endfor -%}
     {%- set sql -%}
         select distinct
-            {%- for partition_column in partition_columns.values() %}
-            excluded.{{ partition_column }},
-            {%- endfor %}
-            {{ backfill.period_of('excluded.' ~ adapter.quote(names[0]), grain) }} as period_start
+            {{ backfill._qualified('excluded', partition_columns.values() | list)
+                ~ backfill.period_of('excluded.' ~ adapter.quote(names[0]), grain) }} as period_start
         from {{ source_sql }} as excluded
         where excluded.{{ adapter.quote(names[0]) }} is not null
     {%- endset -%}

@@ -25,14 +25,24 @@
 
 {% macro default__find_gaps(relation, column, grain, start, end, min_rows, partition_by, where, exclude) %}
     {%- set bounds = backfill.period_bounds(grain, start, end) -%}
-    {%- if min_rows is not number or min_rows < 1 or (min_rows | int) != min_rows -%}
+    {% if min_rows is not number or min_rows < 1 or (min_rows | int) != min_rows %}
         {{ exceptions.raise_compiler_error(
             "backfill: min_rows must be a whole number, 1 or more (got " ~ min_rows ~ ").") }}
-    {%- endif -%}
+    {% endif %}
     {%- set partition_names = backfill._as_list(partition_by) -%}
     {%- set partitions = backfill.checked_columns(relation, partition_names) -%}
     {%- set excluded = backfill.excluded_periods(exclude, grain, partition_names) -%}
     {%- set time_type = dbt.type_timestamp() if grain == 'hour' else 'date' -%}
+    {%- set first_period = bounds.first_sql if bounds.first_sql is not none
+        else 'min(period_counts.period_start)' -%}
+    {%- set exclusion_join = [] -%}
+    {% for position in range(partition_names | length) if excluded is not none %}
+        {%- set exclusion_column = excluded.partition_columns.get(partition_names[position] | lower) -%}
+        {% if exclusion_column %}
+            {%- do exclusion_join.append(
+                'partitions.' ~ partitions[position] ~ ' = excluded_periods.' ~ exclusion_column) -%}
+        {% endif %}
+    {% endfor %}
     with period_counts as (
 
         {{ backfill.period_counts(relation, column, grain, start, end, partition_by, where) }}
@@ -41,89 +51,70 @@
 
     checked_range as (
 
-        {%- if bounds.first_sql is not none %}
+        -- an aggregate: exactly one row, even when nothing was counted
         select
-            {{ bounds.first_sql }} as first_period,
-            {{ bounds.last_sql }} as last_period
-        {%- else %}
-        select
-            min(period_counts.period_start) as first_period,
-            {{ bounds.last_sql }} as last_period
+            {{ first_period }} as first_period,
+            {{ bounds.last_sql }} as last_period,
+            count(*) as counted_periods
         from period_counts
-        {%- endif %}
 
     ),
 
     partitions as (
 
-        {%- if partitions %}
-        select distinct {{ partitions | join(', ') }}
-        from period_counts
-        {%- else %}
-        select 1 as whole_relation
-        {%- endif %}
+        select distinct {{ partitions | join(', ') if partitions else '1 as whole_relation' }}
+        from checked_range
+        left join period_counts on 1 = 1
 
     ),
-    {%- if excluded is not none %}
+
+    {% if excluded is not none %}
 
     excluded_periods as (
 
         {{ excluded.sql }}
 
     ),
-    {%- endif %}
+
+    {% endif %}
 
     complete_periods as (
 
         select
-            {%- for partition in partitions %}
-            period_counts.{{ partition }},
-            {%- endfor %}
-            period_counts.period_start
+            {{ backfill._qualified('period_counts', partitions) }}period_counts.period_start
         from period_counts
         where period_counts.row_count >= {{ min_rows | int }}
-        {%- if excluded is not none %}
+
+    {% if excluded is not none %}
 
         union all
 
         select
-            {%- for partition in partitions %}
-            partitions.{{ partition }},
-            {%- endfor %}
-            excluded_periods.period_start
+            {{ backfill._qualified('partitions', partitions) }}excluded_periods.period_start
         from partitions
         inner join excluded_periods
-            on
-            {%- for position in range(partition_names | length) %}
-                {%- set name = partition_names[position] | lower %}
-                {%- if name in excluded.partition_columns %}
-                partitions.{{ partitions[position] }} = excluded_periods.{{ excluded.partition_columns[name] }} and
-                {%- endif %}
-            {%- endfor %}
-                1 = 1
+            on {{ (exclusion_join + ['1 = 1']) | join(' and ') }}
         cross join checked_range
-        where excluded_periods.period_start >= checked_range.first_period
+        where
+            excluded_periods.period_start >= checked_range.first_period
             and excluded_periods.period_start <= checked_range.last_period
-        {%- endif %}
+
+    {% endif %}
 
         union all
 
         -- The period before the range and the one after it close the first and last gap.
         select
-            {%- for partition in partitions %}
-            partitions.{{ partition }},
-            {%- endfor %}
-            {{ backfill.period_shift('checked_range.first_period', grain, -1) }} as period_start
+            {{ backfill._qualified('partitions', partitions)
+                ~ backfill.period_shift('checked_range.first_period', grain, -1) }} as period_start
         from partitions
         cross join checked_range
 
         union all
 
         select
-            {%- for partition in partitions %}
-            partitions.{{ partition }},
-            {%- endfor %}
-            {{ backfill.period_shift('checked_range.last_period', grain, 1) }} as period_start
+            {{ backfill._qualified('partitions', partitions)
+                ~ backfill.period_shift('checked_range.last_period', grain, 1) }} as period_start
         from partitions
         cross join checked_range
 
@@ -132,17 +123,9 @@
     next_complete as (
 
         select
-            {%- for partition in partitions %}
-            complete_periods.{{ partition }},
-            {%- endfor %}
-            complete_periods.period_start as complete_period,
+            {{ backfill._qualified('complete_periods', partitions) }}complete_periods.period_start as complete_period,
             lead(complete_periods.period_start) over (
-                {%- if partitions %}
-                partition by
-                    {%- for partition in partitions %}
-                    complete_periods.{{ partition }}{{ ',' if not loop.last }}
-                    {%- endfor %}
-                {%- endif %}
+                {{ 'partition by ' ~ backfill._qualified('complete_periods', partitions, '') if partitions else '' }}
                 order by complete_periods.period_start
             ) as next_complete_period
         from complete_periods
@@ -150,28 +133,25 @@
     )
 
     select
-        {%- for partition in partitions %}
-        next_complete.{{ partition }},
-        {%- endfor %}
-        {{ backfill.period_shift('next_complete.complete_period', grain, 1) }} as gap_start,
+        {{ backfill._qualified('next_complete', partitions)
+            ~ backfill.period_shift('next_complete.complete_period', grain, 1) }} as gap_start,
         {{ backfill.period_shift('next_complete.next_complete_period', grain, -1) }} as gap_end,
         cast({{ dbt.datediff('next_complete.complete_period', 'next_complete.next_complete_period', grain) }} - 1
             as {{ dbt.type_int() }}) as missing_periods
     from next_complete
     where next_complete.next_complete_period > {{ backfill.period_shift('next_complete.complete_period', grain, 1) }}
-    {%- if bounds.first_sql is none %}
+
+    {% if bounds.first_sql is none %}
 
     union all
 
     -- No start given and no checked row at all: nothing, up to the end of the range.
     select
-        {%- for partition in partitions %}
-        null as {{ partition }},
-        {%- endfor %}
-        cast(null as {{ time_type }}) as gap_start,
+        {{ backfill._qualified('null as', partitions) | replace('null as.', 'null as ') }}cast(null as {{ time_type }}) as gap_start,
         checked_range.last_period as gap_end,
         cast(null as {{ dbt.type_int() }}) as missing_periods
     from checked_range
     where checked_range.first_period is null
-    {%- endif %}
+
+    {% endif %}
 {% endmacro %}

@@ -8,7 +8,8 @@
     what it checks.
 -#}
 {% macro period_counts(relation, column, grain='day', start=none, end=none, partition_by=none, where=none) %}
-    {{ return(adapter.dispatch('period_counts', 'backfill')(relation, column, grain, start, end, partition_by, where)) }}
+    {{ return(adapter.dispatch('period_counts', 'backfill')(
+        relation, column, grain, start, end, partition_by, where)) }}
 {% endmacro %}
 
 {% macro default__period_counts(relation, column, grain, start, end, partition_by, where) %}
@@ -17,23 +18,18 @@
     {%- set quoted = backfill.checked_columns(relation, [column] + partitions) -%}
     {%- set checked_column = quoted[0] -%}
     {%- set partition_columns = quoted[1:] -%}
+    {%- set period_expression = backfill.period_of('checked_rows.' ~ checked_column, grain) -%}
     select
-        {%- for partition_column in partition_columns %}
-        checked_rows.{{ partition_column }},
-        {%- endfor %}
-        {{ backfill.period_of('checked_rows.' ~ checked_column, grain) }} as period_start,
+        {{ backfill._qualified('checked_rows', partition_columns) }}{{ period_expression }} as period_start,
         count(*) as row_count
     from (select * from {{ relation }}) as checked_rows
-    where checked_rows.{{ checked_column }} < {{ bounds.end_exclusive_sql }}
-        {%- if bounds.first_sql is not none %}
+    where
+        checked_rows.{{ checked_column }} < {{ bounds.end_exclusive_sql }}
+    {% if bounds.first_sql is not none %}
         and checked_rows.{{ checked_column }} >= {{ bounds.first_sql }}
-        {%- endif %}
-        {%- if where is not none and (where | trim) %}
+    {% endif %}
+    {% if where is not none and (where | trim) %}
         and ({{ where }})
-        {%- endif %}
-    group by
-        {%- for partition_column in partition_columns %}
-        checked_rows.{{ partition_column }},
-        {%- endfor %}
-        {{ backfill.period_of('checked_rows.' ~ checked_column, grain) }}
+    {% endif %}
+    group by {{ backfill._qualified('checked_rows', partition_columns) }}{{ period_expression }}
 {% endmacro %}

@@ -13,45 +13,51 @@
 {% endmacro %}
 
 {% macro default__period_spine(grain, start, end) %}
-    {%- if start is none or end is none -%}
+    {% if start is none or end is none %}
         {{ exceptions.raise_compiler_error("backfill: period_spine needs both start and end.") }}
-    {%- endif -%}
+    {% endif %}
     {%- set bounds = backfill.period_bounds(grain, start, end) -%}
     {%- set count = namespace(periods=1, cursor=bounds.first) -%}
     {#- Count the periods in Jinja: months have no fixed length. -#}
-    {%- if grain == 'month' -%}
+    {% if grain == 'month' %}
         {%- set count.periods = (bounds.last.year - bounds.first.year) * 12
             + bounds.last.month - bounds.first.month + 1 -%}
-    {%- elif grain == 'hour' -%}
+    {% elif grain == 'hour' %}
         {%- set delta = bounds.last - bounds.first -%}
         {%- set count.periods = delta.days * 24 + (delta.seconds // 3600) + 1 -%}
-    {%- else -%}
+    {% else %}
         {%- set count.periods = ((bounds.last - bounds.first).days // (7 if grain == 'week' else 1)) + 1 -%}
-    {%- endif -%}
+    {% endif %}
     {%- set digits = (count.periods - 1) | string | length -%}
     {%- set datepart = 'day' if grain == 'week' else grain -%}
     {%- set step = '7 * ' if grain == 'week' else '' -%}
     {%- set time_type = dbt.type_timestamp() if grain == 'hour' else 'date' -%}
+    {%- set digit_terms = [] -%}
+    {%- set digit_joins = [] -%}
+    {%- for position in range(digits) -%}
+        {%- do digit_terms.append('digits_' ~ position ~ '.digit * ' ~ (10 ** position)) -%}
+        {%- do digit_joins.append('cross join digits as digits_' ~ position) if position > 0 -%}
+    {%- endfor -%}
     with digits as (
 
         select 0 as digit
-        {%- for digit in range(1, 10) %}
-        union all select {{ digit }}
-        {%- endfor %}
+        union all select 1
+        union all select 2
+        union all select 3
+        union all select 4
+        union all select 5
+        union all select 6
+        union all select 7
+        union all select 8
+        union all select 9
 
     ),
 
     period_numbers as (
 
-        select
-            {%- for position in range(digits) %}
-            digits_{{ position }}.digit * {{ 10 ** position }}{{ ' +' if not loop.last }}
-            {%- endfor %}
-            as period_number
+        select {{ digit_terms | join(' + ') }} as period_number
         from digits as digits_0
-        {%- for position in range(1, digits) %}
-        cross join digits as digits_{{ position }}
-        {%- endfor %}
+        {{ digit_joins | join('\n        ') }}
 
     )
 
