@@ -15,6 +15,8 @@
 {% macro excluded_periods(exclude, grain, partition_by=none) %}
     {%- if exclude is none or (exclude is string and not (exclude | trim)) -%}
         {{ return(none) }}
+    {%- elif not execute -%}
+        {{ return({'sql': 'select cast(null as date) as period_start', 'partition_columns': {}}) }}
     {%- endif -%}
     {%- set is_relation = exclude is not string and exclude.identifier is defined -%}
     {%- set is_query = exclude is string

@@ -25,7 +25,7 @@
 
 {% macro default__find_gaps(relation, column, grain, start, end, min_rows, partition_by, where, exclude) %}
     {%- set bounds = backfill.period_bounds(grain, start, end) -%}
-    {% if min_rows is not number or min_rows < 1 or (min_rows | int) != min_rows %}
+    {% if execute and (min_rows is not number or min_rows < 1 or (min_rows | int) != min_rows) %}
         {{ exceptions.raise_compiler_error(
             "backfill: min_rows must be a whole number, 1 or more (got " ~ min_rows ~ ").") }}
     {% endif %}

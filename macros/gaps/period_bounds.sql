@@ -13,6 +13,11 @@
     the range) and `is_timestamp` (hour grain).
 -#}
 {% macro period_bounds(grain, start=none, end=none) %}
+    {#- At parse time nothing runs: check the values when the SQL is compiled. -#}
+    {%- if not execute -%}
+        {{ return({'grain': grain, 'is_timestamp': grain == 'hour', 'first': none, 'last': none,
+                   'first_sql': none, 'last_sql': 'null', 'end_exclusive_sql': 'null'}) }}
+    {%- endif -%}
     {%- set grains = ['hour', 'day', 'week', 'month'] -%}
     {%- if grain not in grains -%}
         {{ exceptions.raise_compiler_error(
@@ -59,15 +64,27 @@
         {%- set parsed = datetime.date(value.year, value.month, value.day) -%}
     {%- else -%}
         {%- set text = (value ~ '') | trim | replace('T', ' ') -%}
-        {%- if modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
-            {%- set parsed = datetime.datetime.strptime(text, '%Y-%m-%d').date() -%}
-        {%- elif modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}(:[0-9]{2}(:[0-9]{2}([.][0-9]*)?)?)?$', text) -%}
-            {%- set hour = datetime.datetime.strptime(text[:13], '%Y-%m-%d %H') -%}
-            {{ return(hour if grain == 'hour' else hour.date()) }}
-        {%- else -%}
+        {%- set match = modules.re.match(
+            '^([0-9]{4})-([0-9]{2})-([0-9]{2})( ([0-9]{2})(:[0-9]{2}(:[0-9]{2}([.][0-9]*)?)?)?)?$', text) -%}
+        {%- if not match -%}
             {{ exceptions.raise_compiler_error(
                 "backfill: " ~ name ~ " '" ~ value ~ "' is not a date (YYYY-MM-DD) or an hour (YYYY-MM-DD HH:00).") }}
         {%- endif -%}
+        {%- set year, month, day = match.group(1) | int, match.group(2) | int, match.group(3) | int -%}
+        {%- set hour = (match.group(5) or '0') | int -%}
+        {#- Check the calendar here: Jinja cannot catch the error strptime would raise. -#}
+        {%- set month_ok = 1 <= month <= 12 and year >= 1 -%}
+        {%- set month_length = (backfill._period_step(datetime.date(year, month, 1), 'month', 1)
+            - datetime.timedelta(days=1)).day if month_ok else 0 -%}
+        {%- if not month_ok or not (1 <= day <= month_length) or hour > 23 -%}
+            {{ exceptions.raise_compiler_error(
+                "backfill: " ~ name ~ " '" ~ value ~ "' is not a real date or hour.") }}
+        {%- endif -%}
+        {%- if match.group(4) -%}
+            {%- set parsed_hour = datetime.datetime(year, month, day, hour) -%}
+            {{ return(parsed_hour if grain == 'hour' else parsed_hour.date()) }}
+        {%- endif -%}
+        {%- set parsed = datetime.date(year, month, day) -%}
     {%- endif -%}
     {%- if grain == 'hour' -%}
         {{ return(datetime.datetime(parsed.year, parsed.month, parsed.day, 23 if is_end else 0)) }}

@@ -17,7 +17,7 @@
         cast({{ expression }} as date)
     {%- elif grain in ('week', 'month') -%}
         cast({{ dbt.date_trunc(grain, 'cast(' ~ expression ~ ' as ' ~ dbt.type_timestamp() ~ ')') }} as date)
-    {%- else -%}
+    {%- elif execute -%}
         {{ exceptions.raise_compiler_error(
             "backfill: unknown grain '" ~ grain ~ "': use one of hour, day, week, month.") }}
     {%- endif -%}

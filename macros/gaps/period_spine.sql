@@ -13,11 +13,13 @@
 {% endmacro %}
 
 {% macro default__period_spine(grain, start, end) %}
-    {% if start is none or end is none %}
+    {%- if not execute -%}
+        {{ return('select cast(null as date) as period_start') }}
+    {%- elif start is none or end is none -%}
         {{ exceptions.raise_compiler_error("backfill: period_spine needs both start and end.") }}
-    {% endif %}
+    {%- endif -%}
     {%- set bounds = backfill.period_bounds(grain, start, end) -%}
-    {%- set count = namespace(periods=1, cursor=bounds.first) -%}
+    {%- set count = namespace(periods=1) -%}
     {#- Count the periods in Jinja: months have no fixed length. -#}
     {% if grain == 'month' %}
         {%- set count.periods = (bounds.last.year - bounds.first.year) * 12
