@@ -48,8 +48,9 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     """
     from backfill.calendar_html import render_calendar
     from backfill.dbt_runner import DbtProject
-    from backfill.gaps import build_check, default_last_period, gap_ranges, period_counts
+    from backfill.gaps import build_check, check_options, default_last_period, gap_ranges, period_counts
 
+    check_options(grain, start, end, partition_by, min_rows, where, exclude)  # refuse before parsing the project
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     info = project.model(model)
     check = build_check(info, column, grain, start, end, partition_by, min_rows, where, exclude)

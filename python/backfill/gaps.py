@@ -120,6 +120,34 @@ def period_column(model: ModelInfo, column: Optional[str] = None) -> str:
     return str(chosen)
 
 
+@dataclass(frozen=True)
+class GapOptions:
+    """The options of a gap check that need no project to validate."""
+
+    grain: str
+    start: Optional[Bound]
+    end: Optional[Bound]
+    partition_by: tuple[str, ...]
+    min_rows: int
+    where: Optional[str]
+    exclude: tuple[str, ...]
+
+
+def check_options(grain="day", start=None, end=None, partition_by=(), min_rows=1, where=None,
+                  exclude=()) -> GapOptions:
+    """Refuse unusable options in one sentence, before dbt is even loaded."""
+    check_grain(grain)
+    start_bound = _bound(start, grain, "--start", is_end=False)
+    end_bound = _bound(end, grain, "--end", is_end=True)
+    if start_bound is not None and end_bound is not None and end_bound < start_bound:
+        raise InvalidInput(f"--end {_text(end_bound)} is before --start {_text(start_bound)}.")
+    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
+        raise InvalidInput(f"--min-rows must be a whole number, 1 or more (got {min_rows}).")
+    excluded = tuple(_text(_bound(value, grain, "--exclude", is_end=False)) for value in _split_names(exclude))
+    return GapOptions(grain, start_bound, end_bound, tuple(_split_names(partition_by)), min_rows,
+                      where or None, excluded)
+
+
 def build_check(
     model: ModelInfo,
     column: Optional[str] = None,
@@ -132,25 +160,17 @@ def build_check(
     exclude: Iterable[str] = (),
 ) -> GapCheck:
     """Validate the options (one sentence when they cannot be used) into a GapCheck."""
-    check_grain(grain)
-    start_bound = _bound(start, grain, "--start", is_end=False)
-    end_bound = _bound(end, grain, "--end", is_end=True)
-    if start_bound is not None and end_bound is not None and end_bound < start_bound:
-        raise InvalidInput(f"--end {_text(end_bound)} is before --start {_text(start_bound)}.")
-    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
-        raise InvalidInput(f"--min-rows must be a whole number, 1 or more (got {min_rows}).")
-    partitions = tuple(_split_names(partition_by))
-    excluded = tuple(_text(_bound(value, grain, "--exclude", is_end=False)) for value in _split_names(exclude))
+    options = check_options(grain, start, end, partition_by, min_rows, where, exclude)
     return GapCheck(
         model=model,
         column=period_column(model, column),
-        grain=grain,
-        start=start_bound,
-        end=end_bound,
-        partition_by=partitions,
-        min_rows=min_rows,
-        where=where or None,
-        exclude=excluded,
+        grain=options.grain,
+        start=options.start,
+        end=options.end,
+        partition_by=options.partition_by,
+        min_rows=options.min_rows,
+        where=options.where,
+        exclude=options.exclude,
     )
 
 
