@@ -171,9 +171,15 @@ def _grid(cells: dict, grain: str, first: Bound, last: Bound) -> str:
 
 
 def _legend(scale: tuple[int, int]) -> str:
+    low, high = scale
+    if high == 0:
+        shades = [(f"background:{SHADES[0]}", "fewest rows"), (f"background:{SHADES[-1]}", "most rows")]
+    elif low == high:
+        shades = [(f"background:{SHADES[-1]}", f"{high} row(s)")]
+    else:
+        shades = [(f"background:{SHADES[0]}", f"{low} row(s)"), (f"background:{SHADES[-1]}", f"{high} row(s)")]
     items = [
-        (f'background:{SHADES[0]}', f"{scale[0]} rows" if scale[1] else "fewest rows"),
-        (f'background:{SHADES[-1]}', f"{scale[1]} rows" if scale[1] else "most rows"),
+        *shades,
         ("background:#d7301f", "missing (no rows)"),
         ("background:repeating-linear-gradient(135deg,#d7301f 0 3px,#fdae61 3px 6px)", "missing (too few rows)"),
         ("background:#d0d7de", "excluded"),
