@@ -5,13 +5,19 @@
     case) against its real columns and a missing one is refused in one sentence;
     the real spelling is quoted, so SQL keywords and mixed case work. For a
     subquery (a test with a `where` config) or a relation not built yet, names
-    are quoted as given.
+    are quoted as given. With `hourly`, the first name must not be a date column
+    (an hourly check of a date would report 23 missing hours a day).
 -#}
-{% macro checked_columns(relation, names) %}
+{% macro checked_columns(relation, names, hourly=false) %}
     {%- set real_names = {} -%}
     {%- if execute and relation is not string and relation.identifier is defined -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}
             {%- do real_names.update({column.name | lower: column.name}) -%}
+            {%- if hourly and (column.name | lower) == (names[0] | lower) and (column.dtype | lower) == 'date' -%}
+                {{ exceptions.raise_compiler_error(
+                    "backfill: " ~ relation.identifier ~ "." ~ column.name
+                    ~ " is a date, so it has no hours: use grain day, week or month.") }}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     {%- set quoted = [] -%}

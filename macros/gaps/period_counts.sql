@@ -15,7 +15,7 @@
 {% macro default__period_counts(relation, column, grain, start, end, partition_by, where) %}
     {%- set bounds = backfill.period_bounds(grain, start, end) -%}
     {%- set partitions = backfill._as_list(partition_by) -%}
-    {%- set quoted = backfill.checked_columns(relation, [column] + partitions) -%}
+    {%- set quoted = backfill.checked_columns(relation, [column] + partitions, hourly=(grain == 'hour')) -%}
     {%- set checked_column = quoted[0] -%}
     {%- set partition_columns = quoted[1:] -%}
     {%- set period_expression = backfill.period_of('checked_rows.' ~ checked_column, grain) -%}

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional
 
 from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.errors import DbtProjectError, InvalidInput
@@ -217,9 +217,11 @@ def gap_windows(project: DbtProject, model: ModelInfo, start, end, grain: str = 
     check = build_check(model, column, grain, start, end)
     windows = []
     for gap in gap_ranges(project, check):
-        first = max(gap.gap_start, check.start)
-        last = min(last_in_period(gap.gap_end, grain), check.end)
-        windows.append((first, last))
+        if gap.gap_start is None:  # no rows at all and no start: nothing says where to begin
+            continue
+        first = gap.gap_start if check.start is None else max(gap.gap_start, check.start)
+        last = last_in_period(gap.gap_end, grain)
+        windows.append((first, last if check.end is None else min(last, check.end)))
     return windows
 
 

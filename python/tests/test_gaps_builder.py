@@ -154,6 +154,8 @@ REFUSALS = {
                          "end 2024-01-01 is before start 2024-02-01"),
     "bad date": ("history", {"column": "order", "start": "2024-02-30"}, "start '2024-02-30' is not a real date"),
     "min_rows 0": ("history", {"column": "order", "min_rows": 0}, "min_rows must be a whole number"),
+    "hours of a date column": ("history", {"column": "order", "grain": "hour"},
+                               "history.order is a date, so it has no hours: use grain day, week or month"),
 }
 
 RUN_CASES = r"""
