@@ -62,7 +62,9 @@
 
     partitions as (
 
-        select distinct {{ partitions | join(', ') if partitions else '1 as whole_relation' }}
+        -- with no counted row at all, one partition of nulls: the whole range is its gap
+        select distinct
+            {{ backfill._qualified('period_counts', partitions, '') if partitions else '1 as whole_relation' }}
         from checked_range
         left join period_counts on 1 = 1
 
