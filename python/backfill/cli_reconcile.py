@@ -182,9 +182,12 @@ def _fmt(value) -> str:
         return "null"
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, float) or type(value).__name__ == "Decimal":
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
+        # the same figure prints the same on every warehouse (a count may arrive as a decimal)
         number = float(value)
-        return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+        return f"{int(number):,}" if number == int(number) else f"{number:,.2f}"
     return str(value)
 
 

@@ -124,7 +124,7 @@ def test_text_report_and_history_follow_each_run(demo_warehouse):
     lines = first.stdout.splitlines()
     count_line = next(line for line in lines if "orders_vs_billing_count_per_day" in line)
     assert count_line.startswith("WARN ")
-    assert f"2 of 121 group(s) differ, totals 1452 vs 1452; worst: {day(BILLING_UNBILLED_DAY)} 12 vs 11 (+1)" in count_line
+    assert f"2 of 121 group(s) differ, totals 1,452 vs 1,452; worst: {day(BILLING_UNBILLED_DAY)} 12 vs 11 (+1)" in count_line
     assert "OK: 5 check(s), 0 passed, 5 warned." in lines
     assert "Appended 5 result(s) to backfill_reconcile_history." in lines
 
