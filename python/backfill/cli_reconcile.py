@@ -105,7 +105,12 @@ def webhook_payload(failing, checks, invocation_id, project) -> dict:
 
 def report_line(check) -> str:
     label = {"pass": "pass", "warn": "WARN", "fail": "FAIL", "error": "ERROR"}.get(check.status, check.status.upper())
-    head = f"{label:<5}  {check.name}  {check.kind}: {check.model} vs {check.compare_model}{_scope(check)}"
+    if check.kind == "sum":
+        compare_column = check.compare_column or check.column
+        sides = f"{check.model}.{check.column} vs {check.compare_model}.{compare_column}"
+    else:
+        sides = f"{check.model} vs {check.compare_model}"
+    head = f"{label:<5}  {check.name}  {check.kind}: {sides}{_scope(check)}"
     if check.status == "error":
         return f"{head} — {check.message}"
     if check.status == "pass":
@@ -122,13 +127,7 @@ def summary_line(checks, failing) -> str:
 
 
 def _scope(check) -> str:
-    if check.kind == "sum":
-        columns = check.column if not check.compare_column or check.compare_column == check.column else f"{check.column}/{check.compare_column}"
-        scope = f" sum({columns})"
-    elif check.kind in ("keys", "rows"):
-        scope = f" on {', '.join(check.key_columns)}"
-    else:
-        scope = ""
+    scope = f" on {', '.join(check.key_columns)}" if check.kind in ("keys", "rows") else ""
     if check.group_by:
         scope += f" per {', '.join(check.group_by)}"
     return scope
@@ -154,9 +153,14 @@ def _findings(check) -> str:
                     ("null_in_compare_rows", "null in compare_model only")) if row.get(k)]
                 parts.append(f"{row['column_name']}: {', '.join(counts)} of {row['matched_rows']} matched rows")
         return "; ".join(parts)
-    issues = ", ".join(f"{count} {issue}" for issue, count in sorted(check.issues.items(), key=lambda item: -item[1]))
+    issues = "; ".join(_issue_count(issue, count) for issue, count in sorted(check.issues.items(), key=lambda i: -i[1]))
     keys = ", ".join(_key_of(check, row) for row in check.worst[:3])
     return f"{issues}" + (f"; e.g. {keys}" if keys else "")
+
+
+def _issue_count(issue: str, count: int) -> str:
+    column, _, what = issue.rpartition(": ")
+    return f"{column}: {count} {what}" if column else f"{count} {what}"
 
 
 def _group_finding(check, row) -> str:

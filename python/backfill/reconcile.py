@@ -162,7 +162,8 @@ def _read_failures(project: DbtProject, check: CheckResult) -> None:
             f"from {stored} as stored) as examples where issue_example <= {WORST_ROWS} order by issue_rows desc, {detail}"
         )
         for row in rows:
-            label = " ".join(str(row[name]) for name in detail.split(", ") if row.get(name) is not None)
+            # "missing in compare_model", or for a column of rows: "email: values differ"
+            label = f"{row['column_name']}: {row['issue']}" if row.get("column_name") else str(row["issue"])
             check.issues[label] = int(row.pop("issue_rows"))
             row.pop("issue_example")
         check.worst = rows[:WORST_ROWS]

@@ -95,8 +95,8 @@ def test_json_and_webhook_report_exactly_the_planted_differences(demo_warehouse,
     rows = checks["users_vs_replica_rows"]
     assert rows["issues"] == {
         "missing in compare_model": len(REPLICA_MISSING_USERS),
-        "values differ email": len(REPLICA_CHANGED_EMAIL_USERS),
-        "null in compare_model country": len(REPLICA_NULL_COUNTRY_USERS),
+        "email: values differ": len(REPLICA_CHANGED_EMAIL_USERS),
+        "country: null in compare_model": len(REPLICA_NULL_COUNTRY_USERS),
     }
     assert {(r["user_id"], r["column_name"]) for r in rows["worst"]} == (
         {(u, None) for u in REPLICA_MISSING_USERS}
