@@ -9,6 +9,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from conftest import Warehouse
 
 from backfill.demo_data import (
     BILLING_DOUBLE_BILLED_DAY,
@@ -149,15 +150,18 @@ def test_text_report_and_history_follow_each_run(demo_warehouse):
     ]
 
 
-def test_bad_input_is_refused_before_anything_runs(demo_warehouse):
-    result = demo_warehouse.cli("reconcile", "--webhook", "ftp://example.com/x")
+def test_bad_input_is_refused_before_anything_runs(tmp_path):
+    # refused before any warehouse is touched: the same everywhere, checked once
+    store = Warehouse("duckdb", tmp_path)
+    result = store.cli("reconcile", "--webhook", "ftp://example.com/x")
     assert result.returncode == 2
     assert "--webhook must be an http:// or https:// URL (got 'ftp://example.com/x')." in result.stderr
-    result = demo_warehouse.cli("reconcile", "--start", "2024-01-01")
+    result = store.cli("reconcile", "--start", "2024-01-01")
     assert result.returncode == 2 and "Give both --start and --end, or neither." in result.stderr
-    result = demo_warehouse.cli("reconcile", "--select", "daily_metrics")
+    result = store.cli("reconcile", "--select", "daily_metrics", "--history")
     assert result.returncode == 2
     assert "No reconciliation tests (backfill.reconcile_*) match --select daily_metrics." in result.stderr
+    assert not store.duckdb_path.exists()
 
 
 def test_an_unreachable_webhook_is_a_failure(demo_warehouse):

@@ -90,6 +90,20 @@ TABLES = {
 
 SOURCE = "source('cases', '{}')"
 
+# The builders called directly, as the runner and other macros do: `where` on
+# both sides, relations given as plain names.
+SINGULAR_TESTS = {
+    "builder_keys_where": (
+        "{{ backfill.compare_keys(source('cases', 'keys_a'), 'id', source('cases', 'keys_b'),"
+        " where='id > 1', compare_where='id < 5') }}"
+    ),
+    "builder_counts_named_relations": (
+        "{{ backfill.compare_counts(target.schema ~ '.orders', target.schema ~ '.billing',"
+        " group_by=['order_date'], compare_group_by=['cast(billed_at as date)'],"
+        " where=\"order_date < '2024-03-03'\") }}"
+    ),
+}
+
 
 def case(table, test, name, arguments, config=None, column=None):
     return {"table": table, "test": test, "name": name, "arguments": arguments, "config": config, "column": column}
@@ -203,10 +217,12 @@ def cases(request, tmp_path_factory):
     for name in ["dbt_project.yml", "packages.yml", "macros", "models", "snapshots", "seeds", "tests"]:
         (root / name).symlink_to(REPO / name)
     (project / "models" / "_reconcile_cases.yml").write_text(sources_yml())
+    for name, sql in SINGULAR_TESTS.items():
+        (project / "tests" / f"{name}.sql").write_text(sql)
     store = Warehouse(kind, root, project_dir=project)
     create_tables(store)
     store.dbt("deps")
-    outcome = store.dbt("test", "--store-failures", "--select", "source:cases", check=False)
+    outcome = store.dbt("test", "--store-failures", "--select", "source:cases", *SINGULAR_TESTS, check=False)
     results_file = root / "target" / "run_results.json"
     assert results_file.exists(), outcome.stdout + outcome.stderr
     results = json.loads(results_file.read_text())["results"]
@@ -404,6 +420,16 @@ def test_a_batch_window_limits_both_sides(cases):
     # ... with the window 03-02 .. 03-03 only those days (billing's 03-04 00:00:01 is outside)
     assert cases.window_outcome.returncode == 1
     assert pick(cases.windowed, "order_date", "model_value", "compare_value") == [("2024-03-02", 1, 2), ("2024-03-03", 2, 1)]
+
+
+def test_the_builders_take_where_and_relation_names(cases):
+    assert cases.results["builder_keys_where"]["status"] == "pass"
+    rows = failing_rows(cases, "builder_counts_named_relations")
+    assert pick(rows, "order_date", "model_value", "compare_value", "missing_in") == [
+        ("2024-03-02", 1, 2, None),
+        ("2024-03-03", 0, 1, "model"),
+        ("2024-03-04", 0, 1, "model"),
+    ]
 
 
 # -- refused --------------------------------------------------------------------------
