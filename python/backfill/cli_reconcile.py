@@ -19,7 +19,7 @@ Examples:
 """
 
 
-@click.command(epilog=EXAMPLES)
+@click.command(epilog=EXAMPLES, short_help="Run the reconciliation tests; report pass or fail per check.")
 @click.option("--select", "-s", "select", multiple=True, help="dbt selection of tests (repeatable); default every reconciliation test.")
 @click.option("--start", default=None, help="Only check this window (checks that set window_column): first day, inclusive.")
 @click.option("--end", default=None, help="Last day of the window, inclusive (with --start).")
