@@ -62,7 +62,7 @@ def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optio
     return int(rows[0]["row_count"])
 
 
-def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: bool = True) -> BatchOutcome:
+def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: bool = True, grain: str = "day") -> BatchOutcome:
     """Run one batch and, when asked, verify it; never raises for a failing batch."""
     from backfill.verification import verify_batch
 
@@ -72,7 +72,7 @@ def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: b
         if not success:
             return BatchOutcome(False, time.monotonic() - started, error=message)
         rows = rows_in_window(project, model, batch)
-        checks = verify_batch(project, model, batch, rows) if verify else []
+        checks = verify_batch(project, model, batch, rows, grain) if verify else []
         failed = [c for c in checks if c["status"] == "fail"]
         error = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
         return BatchOutcome(not failed, time.monotonic() - started, rows, error, checks)
@@ -92,6 +92,6 @@ def init_worker(project_dir, profiles_dir, target, vars) -> None:
     _worker_project.parse()
 
 
-def worker_execute(model_name: str, batch: Batch, verify: bool) -> BatchOutcome:
+def worker_execute(model_name: str, batch: Batch, verify: bool, grain: str) -> BatchOutcome:
     model = _worker_project.model(model_name)
-    return execute_batch(_worker_project, model, batch, verify)
+    return execute_batch(_worker_project, model, batch, verify, grain)

@@ -212,9 +212,18 @@ class DbtProject:
         result = self.invoke(["show", "--inline", sql, "--limit", "-1"], vars=vars)
         node_results = list(getattr(result.result, "results", None) or [])
         if not result.success or not node_results:
+            self._forget_inline_queries()
             raise_failure(result, "dbt could not run a query")
         table = node_results[0].agate_table
         return [dict(zip(table.column_names, row)) for row in table.rows]
+
+    def _forget_inline_queries(self) -> None:
+        """dbt drops the node of `show --inline` from the manifest only when the
+        query succeeds; a failed one would break every later query ("Error
+        parsing inline query") on this manifest."""
+        nodes = self.manifest.nodes
+        for unique_id in [key for key in nodes if key.startswith("sql_operation.") and key.endswith(".inline_query")]:
+            nodes.pop(unique_id, None)
 
     def credentials(self):
         """The connection settings of the selected target, rendered by dbt itself."""

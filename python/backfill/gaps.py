@@ -242,20 +242,10 @@ def _query(project: DbtProject, sql: str, check: GapCheck) -> list[dict]:
     try:
         return project.query(sql, vars=check.query_vars())
     except DbtProjectError as error:
-        _forget_failed_inline_query(project)
         match = _MACRO_ERROR.search(str(error.message))
         if match:
             raise InvalidInput(match.group(1)) from None
         raise
-
-
-def _forget_failed_inline_query(project: DbtProject) -> None:
-    """dbt removes the inline node of `dbt show --inline` from the manifest only
-    when the query succeeds; a failed one stays and breaks every later query of
-    the same DbtProject ("Error parsing inline query"). Drop it."""
-    nodes = project.manifest.nodes
-    for unique_id in [key for key in nodes if key.startswith("sql_operation.") and key.endswith(".inline_query")]:
-        nodes.pop(unique_id, None)
 
 
 def _bound(value, grain: str, option: str, is_end: bool) -> Optional[Bound]:

@@ -82,6 +82,9 @@ class Progress:
                   f"{result.seconds:.1f}s{rows}{tries}")
         if not result.succeeded:
             self.line(f"             {result.message}")
+        for check in result.checks:
+            if check["status"] == "warn":
+                self.line(f"             warning: {check['name']}: {check['detail']}")
 
     def on_finished(self, report) -> None:
         if self.as_json:

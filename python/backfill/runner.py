@@ -134,6 +134,8 @@ def run_backfill(
     sleep: float = 0.0,
     concurrency: int = 1,
     gaps_only: bool = False,
+    windows: Optional[list] = None,
+    notes: Optional[dict] = None,
     dry_run: bool = False,
     project_dir=".",
     profiles_dir=None,
@@ -147,9 +149,18 @@ def run_backfill(
     afterwards (unless verify=False) and recorded in the audit trail. A batch
     that fails is retried `retries` times (waiting backoff, 2×backoff, …); if it
     still fails the run stops, leaving every finished batch in place.
+
+    `gaps_only` plans only the periods `backfill.find_gaps` reports missing;
+    `windows` (a list of inclusive (start, end) pairs, strings or dates) plans
+    exactly those ranges instead of [start, end]. `notes` is stored with the
+    run's options in the audit trail (e.g. why the run happened).
     """
     options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only).check()
-    if gaps_only:
+    if windows is not None:
+        from backfill.planning import plan_batches_for_ranges
+
+        plan = plan_batches_for_ranges([parse_range(str(a), str(b), grain) for a, b in windows], grain, batch_size)
+    elif gaps_only:
         start_bound, end_bound = parse_range(start, end, grain) if start and end else (None, None)
     else:
         if start is None or end is None:
@@ -182,7 +193,7 @@ def run_backfill(
         grain=grain,
         batch_size=batch_size,
         batches_total=len(plan),
-        options=_options_dict(options),
+        options={**_options_dict(options), **({"notes": notes} if notes else {})},
     )
     report.run_id = run.run_id
     audit = Audit(project)
@@ -309,7 +320,7 @@ def _run_in_order(project, info, run, todo, options, report, notify, audit) -> N
         while True:
             attempt += 1
             _start(record, run, audit, info, notify, batch)
-            outcome = execute_batch(project, info, batch, options.verify)
+            outcome = execute_batch(project, info, batch, options.verify, options.grain)
             if outcome.success or attempt > options.retries:
                 break
             wait_s = options.backoff * (2 ** (attempt - 1))
@@ -339,7 +350,7 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
                 batch, record = queue.pop(0)
                 attempts[batch.index] = attempts.get(batch.index, 0) + 1
                 _start(record, run, audit, info, notify, batch)
-                running[pool.submit(worker_execute, info.name, batch, options.verify)] = (batch, record)
+                running[pool.submit(worker_execute, info.name, batch, options.verify, options.grain)] = (batch, record)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
