@@ -29,14 +29,34 @@ step "4. Run the same backfill again: each batch replaces its window, nothing is
      "python -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7"
 $PY -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7
 
-step "5. What daily_metrics holds now" "dbt show --inline 'select ...'"
+step "5. The audit trail: every run and batch, recorded in the warehouse" "python -m backfill status --model daily_metrics"
+$PY -m backfill status --model daily_metrics --limit 2
+
+step "6. Find what is still missing (exit 1 means gaps were found), with a calendar page" \
+     "python -m backfill gaps --model daily_metrics --start 2024-01-01 --end 2024-04-30 --html gaps.html"
+$PY -m backfill gaps --model daily_metrics --start 2024-01-01 --end 2024-04-30 --html gaps.html || true
+
+step "7. Backfill only the missing periods" \
+     "python -m backfill run --model daily_metrics --gaps-only --start 2024-01-01 --end 2024-04-30 --batch-size 7"
+$PY -m backfill run --model daily_metrics --gaps-only --start 2024-01-01 --end 2024-04-30 --batch-size 7
+
+step "8. What is left are the days the source itself has no events for" \
+     "python -m backfill gaps --model daily_metrics --start 2024-01-01 --end 2024-04-30"
+$PY -m backfill gaps --model daily_metrics --start 2024-01-01 --end 2024-04-30 || true
+
+step "9. Reconcile the sources (the planted differences warn; severity: warn in _sources.yml)" \
+     "python -m backfill reconcile"
+$PY -m backfill reconcile
+
+step "10. What daily_metrics holds now" "dbt show --inline 'select ...'"
 $DBT show --quiet --limit 40 --inline "
     select count(*) as days, min(metric_date) as first_day, max(metric_date) as last_day,
            sum(event_count) as events, sum(total_amount) as amount
     from {{ ref('daily_metrics') }}"
 
-step "6. Run the dbt tests of the reference pipeline" "dbt test"
+step "11. Run the dbt tests of the reference pipeline" "dbt test"
 $DBT test --quiet
 echo "dbt test passed."
 
-printf '\nDemo finished. The warehouse is %s; open it with: duckdb %s\n' "$BACKFILL_DUCKDB_PATH" "$BACKFILL_DUCKDB_PATH"
+printf '\nDemo finished. The warehouse is %s (open it with: duckdb %s); the gap calendar is gaps.html.\n' \
+    "$BACKFILL_DUCKDB_PATH" "$BACKFILL_DUCKDB_PATH"

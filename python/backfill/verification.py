@@ -1,6 +1,5 @@
 """Verification of a batch after it ran, with the package's own builders:
 
-- the window holds rows of the model;
 - every period of the window is present: the model's `backfill.no_gaps` tests
   (their grain, min_rows, partition_by, where and list of excluded dates)
   applied to the window through `backfill.find_gaps`; without such a test, at
@@ -22,10 +21,9 @@ from backfill.planning import Batch, format_bound
 
 
 def verify_batch(project: DbtProject, model: ModelInfo, batch: Batch, rows: Optional[int], grain: str = "day") -> list[dict]:
-    checks = []
-    if rows is not None:
-        checks.append(_check("rows_in_window", rows > 0, "error", f"{rows} rows in {batch.label()}"))
-    checks += presence_checks(project, model, batch, grain)
+    # An empty window is a missing period: the presence checks judge it, with the
+    # severity the model's own no_gaps test gives it.
+    checks = presence_checks(project, model, batch, grain)
     checks += reconciliation_checks(project, model, batch)
     return checks
 
