@@ -120,7 +120,15 @@ def period_column_of(model: ModelInfo) -> str:
             f"Model '{model.name}' declares no period column: set its event_time config "
             "or meta: {backfill: {period_column: ...}}."
         )
-    return str(column)
+    return _unquoted(str(column))
+
+
+def _unquoted(name: str) -> str:
+    """`"date"` (quoted in a config, as SQL) and `date` name the same column; the builders quote it."""
+    name = name.strip()
+    if len(name) > 1 and name[0] == name[-1] == '"':
+        return name[1:-1].replace('""', '"')
+    return name
 
 
 def key_columns_of(project: DbtProject, model: ModelInfo, period_column: str) -> list[str]:
@@ -130,7 +138,7 @@ def key_columns_of(project: DbtProject, model: ModelInfo, period_column: str) ->
     configured = configured or model.backfill_settings.get("key")
     if isinstance(configured, str):
         configured = [part.strip() for part in configured.split(",") if part.strip()]
-    keys = [str(column) for column in (configured or [])]
+    keys = [_unquoted(str(column)) for column in (configured or [])]
     if period_column not in keys:
         keys.append(period_column)
     return keys
@@ -277,7 +285,7 @@ def _summarised_failures(rows_sql: str, keys: list[str]) -> str:
     """compare_rows' failing rows folded to one row per differing key, saying what is wrong with
     it; at most SAMPLE_ROWS_FETCHED keys come back."""
     quoted = ", ".join(f"{{{{ adapter.quote({_jinja_string(key)}) }}}}" for key in keys)
-    issues = "{{ dbt.listagg('coalesce(column_name, issue)', \"', '\") }}"
+    issues = "{{ dbt.listagg('coalesce(column_name, issue)', \"', '\", 'order by coalesce(column_name, issue)') }}"
     return f"""
 with failing_rows as (
 {rows_sql}
@@ -303,7 +311,7 @@ select
     case
         when only_stored = 1 then 'only stored: a rerun removes it'
         when only_recomputed = 1 then 'only recomputed: a rerun adds it'
-        else issues
+        else 'differs: ' || issues
     end as issue
 from failing_keys
 order by {quoted}

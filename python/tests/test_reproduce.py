@@ -123,6 +123,21 @@ def test_a_rerun_after_status_changes_reproduces_the_first_run_and_the_naive_mod
     )
     assert days_with_changed_items  # the demo data has events of these items in the window
 
+    # Before rerunning: verify says which days the rerun would change, and leaves them alone.
+    window = ["--start", WINDOW[0], "--end", WINDOW[1], "--json"]
+    reproducible_check = warehouse.cli("verify", "--model", "daily_metrics_reproducible", *window)
+    assert reproducible_check.returncode == 0, reproducible_check.stdout + reproducible_check.stderr
+    assert json.loads(reproducible_check.stdout)["periods"] == []
+    naive_check = warehouse.cli("verify", "--model", "daily_metrics", *window)
+    assert naive_check.returncode == 1, naive_check.stdout + naive_check.stderr
+    naive_report = json.loads(naive_check.stdout)
+    assert [p["period"] for p in naive_report["periods"]] == days_with_changed_items
+    assert all(
+        p["changed_keys"] == p["differing_keys"] == 1 and p["sample_keys"][0]["key"] == {"metric_date": p["period"]}
+        for p in naive_report["periods"]
+    )
+    assert stored(warehouse, "daily_metrics") == first_naive
+
     # Rerun the same days.
     build(warehouse, "daily_metrics")
     build(warehouse, "daily_metrics_reproducible")
