@@ -1,0 +1,243 @@
+{#-
+    Rows of `relation` and `compare_relation` matched on key and compared column
+    by column. Returns one row per key missing on a side or duplicated, and one
+    row per (key, column) whose values differ; with `summary=true`, one row per
+    column that differs anywhere (how many matched rows agree, differ, or are
+    null on one side only) plus one row for the keys.
+
+    Both sides are stacked and grouped by key, one pass over each table and no
+    join: null keys match each other, a duplicated key is counted, never paired
+    twice. Values are compared null-safely (null equals null).
+-#}
+{% macro compare_rows(
+    relation,
+    key_columns,
+    compare_relation,
+    compare_key_columns=none,
+    columns=none,
+    exclude_columns=none,
+    column_map=none,
+    precision=none,
+    where=none,
+    compare_where=none,
+    summary=false,
+    window_column=none,
+    compare_window_column=none
+) %}
+    {{ return(adapter.dispatch('compare_rows', 'backfill')(
+        relation, key_columns, compare_relation, compare_key_columns, columns, exclude_columns, column_map,
+        precision, where, compare_where, summary, window_column, compare_window_column)) }}
+{% endmacro %}
+
+{% macro default__compare_rows(
+    relation, key_columns, compare_relation, compare_key_columns, columns, exclude_columns, column_map,
+    precision, where, compare_where, summary, window_column, compare_window_column
+) %}
+    {%- set keys = backfill._reconcile_keys_arguments(key_columns, compare_key_columns, 'reconcile_rows') -%}
+    {%- if precision is not none -%}
+        {%- do backfill._reconcile_precision_step(precision) -%}
+    {%- endif -%}
+    {#- Column names and types come from the warehouse: nothing to read at parse time. -#}
+    {%- if not execute -%}
+        {{ return('select 1 as parsing') }}
+    {%- endif -%}
+    {%- set pairs = backfill._reconcile_compared_columns(
+        backfill._reconcile_columns_of(relation), backfill._reconcile_columns_of(compare_relation),
+        keys, columns, exclude_columns, column_map) -%}
+    {%- set text = dbt.type_string() -%}
+    {%- set key_count = keys.model | length -%}
+    {%- set keys_numbered = backfill._reconcile_numbered('key', key_count) -%}
+
+    {#- Per compared column n: the values as model_n / compare_n, their state_n
+        (see _reconcile_value_state), and the pieces that pick column n by index. -#}
+    {%- set model_values, compare_values, maxima, states = [], [], [], [] -%}
+    {%- set differing, column_rows, model_text, compare_text, state_picks = [], [], [], [], [] -%}
+    {%- set column_sums, summary_picks = [], {} -%}
+    {%- set state_names = ['agreeing', 'differing', 'null_in_model', 'null_in_compare'] -%}
+    {%- for pair in pairs -%}
+        {%- set n = loop.index -%}
+        {%- set use_precision = precision is not none
+            and backfill._reconcile_is_number(pair.data_type) and backfill._reconcile_is_number(pair.compare_data_type) -%}
+        {%- do model_values.append(
+            backfill._reconcile_comparable(adapter.quote(pair.name), pair.data_type) ~ ' as model_' ~ n) -%}
+        {%- do compare_values.append(
+            backfill._reconcile_comparable(adapter.quote(pair.compare_name), pair.compare_data_type) ~ ' as compare_' ~ n) -%}
+        {%- do maxima.append('max(model_' ~ n ~ ') as model_' ~ n ~ ', max(compare_' ~ n ~ ') as compare_' ~ n) -%}
+        {%- do states.append(
+            'case when keys_compared.model_rows != 1 or keys_compared.compare_rows != 1 then null '
+            ~ backfill._reconcile_value_state('keys_compared.model_' ~ n, 'keys_compared.compare_' ~ n,
+                precision if use_precision else none)
+            ~ ' end as state_' ~ n) -%}
+        {%- do differing.append('state_' ~ n ~ ' > 0') -%}
+        {%- do column_rows.append(
+            'select ' ~ n ~ ' as column_index, '
+            ~ "cast('" ~ pair.name | replace("'", "''") ~ "' as " ~ text ~ ') as column_name, '
+            ~ "cast('" ~ pair.compare_name | replace("'", "''") ~ "' as " ~ text ~ ') as compare_column_name') -%}
+        {%- do model_text.append('when ' ~ n ~ ' then ' ~ (dbt.cast('model_' ~ n, text) | trim)) -%}
+        {%- do compare_text.append('when ' ~ n ~ ' then ' ~ (dbt.cast('compare_' ~ n, text) | trim)) -%}
+        {%- do state_picks.append('when ' ~ n ~ ' then failing_keys.state_' ~ n) -%}
+        {%- for state_name in state_names -%}
+            {%- do column_sums.append('coalesce(sum(case when state_' ~ n ~ ' = ' ~ loop.index0
+                ~ ' then 1 else 0 end), 0) as ' ~ state_name ~ '_' ~ n) -%}
+            {%- do summary_picks.setdefault(state_name, []).append(
+                'when ' ~ n ~ ' then column_totals.' ~ state_name ~ '_' ~ n) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set model_keys = backfill._reconcile_aliased(backfill._reconcile_identifiers(keys.model), 'key') -%}
+    {%- set compare_keys = backfill._reconcile_aliased(backfill._reconcile_identifiers(keys.compare), 'key') -%}
+    {%- set null_model_values = [] -%}
+    {%- set null_compare_values = [] -%}
+    {%- for pair in pairs -%}
+        {%- do null_model_values.append('null as model_' ~ loop.index) -%}
+        {%- do null_compare_values.append('null as compare_' ~ loop.index) -%}
+    {%- endfor -%}
+
+with both_sides as (
+
+    select
+        {{ model_keys }}{{ model_values | join(', ') }},
+        {{ null_compare_values | join(', ') }},
+        1 as model_rows,
+        0 as compare_rows
+    from {{ relation }}
+    where {{ backfill._reconcile_side_filter(where, window_column) }}
+    union all
+    select
+        {{ compare_keys }}{{ null_model_values | join(', ') }},
+        {{ compare_values | join(', ') }},
+        0 as model_rows,
+        1 as compare_rows
+    from {{ compare_relation }}
+    where {{ backfill._reconcile_side_filter(compare_where, compare_window_column) }}
+
+),
+
+-- One row per key. The values are exact for keys with one row on each side,
+-- the only keys whose values are compared.
+keys_compared as (
+
+    select
+        {{ keys_numbered }},
+        {{ maxima | join(',\n        ') }},
+        sum(model_rows) as model_rows,
+        sum(compare_rows) as compare_rows
+    from both_sides
+    group by {{ keys_numbered }}
+
+),
+
+keys_judged as (
+
+    select
+        keys_compared.*,
+        {{ states | join(',\n        ') }}
+    from keys_compared
+
+),
+
+compared_columns as (
+
+    select
+        0 as column_index,
+        cast(null as {{ text }}) as column_name,
+        cast(null as {{ text }}) as compare_column_name
+    union all
+    {{ column_rows | join('\n    union all\n    ') }}
+
+),
+
+{% if not summary -%}
+failing_keys as (
+
+    select *
+    from keys_judged
+    where model_rows != 1 or compare_rows != 1 or {{ differing | join(' or ') }}
+
+),
+
+failures as (
+
+    select
+        failing_keys.*,
+        compared_columns.column_index,
+        compared_columns.column_name,
+        compared_columns.compare_column_name,
+        case compared_columns.column_index {{ state_picks | join(' ') }} end as column_state
+    from failing_keys
+    cross join compared_columns
+
+)
+
+select
+    {{ backfill._reconcile_renamed(keys.model, 'key') }}
+    case
+        when column_index = 0 then {{ backfill._reconcile_key_issue('model_rows', 'compare_rows') }}
+        when column_state = 1 then 'values differ'
+        when column_state = 2 then 'null in model'
+        when column_state = 3 then 'null in compare_model'
+    end as issue,
+    column_name,
+    compare_column_name,
+    case column_index {{ model_text | join(' ') }} end as model_value,
+    case column_index {{ compare_text | join(' ') }} end as compare_value,
+    case
+        when model_rows = 0 then 'model'
+        when compare_rows = 0 then 'compare_model'
+    end as missing_in,
+    model_rows,
+    compare_rows
+from failures
+where
+    (column_index = 0 and (model_rows != 1 or compare_rows != 1))
+    or (column_index > 0 and column_state > 0)
+{%- else -%}
+column_totals as (
+
+    select
+        coalesce(sum(case when model_rows = 1 and compare_rows = 1 then 1 else 0 end), 0) as matched_rows,
+        coalesce(sum(case when model_rows = 0 then 1 else 0 end), 0) as keys_missing_in_model,
+        coalesce(sum(case when compare_rows = 0 then 1 else 0 end), 0) as keys_missing_in_compare,
+        coalesce(sum(
+            case when (model_rows > 1 and compare_rows > 0) or (compare_rows > 1 and model_rows > 0) then 1 else 0 end
+        ), 0) as duplicated_keys,
+        {{ column_sums | join(',\n        ') }}
+    from keys_judged
+
+),
+
+column_summary as (
+
+    select
+        compared_columns.column_index,
+        compared_columns.column_name,
+        compared_columns.compare_column_name,
+        column_totals.matched_rows,
+        case compared_columns.column_index {{ summary_picks.agreeing | join(' ') }} end as agreeing_rows,
+        case compared_columns.column_index {{ summary_picks.differing | join(' ') }} end as differing_rows,
+        case compared_columns.column_index {{ summary_picks.null_in_model | join(' ') }} end as null_in_model_rows,
+        case compared_columns.column_index {{ summary_picks.null_in_compare | join(' ') }} end as null_in_compare_rows,
+        column_totals.keys_missing_in_model,
+        column_totals.keys_missing_in_compare,
+        column_totals.duplicated_keys
+    from column_totals
+    cross join compared_columns
+
+)
+
+select
+    column_name,
+    compare_column_name,
+    case when column_index > 0 then matched_rows end as matched_rows,
+    agreeing_rows,
+    differing_rows,
+    null_in_model_rows,
+    null_in_compare_rows,
+    case when column_index = 0 then keys_missing_in_model end as keys_missing_in_model,
+    case when column_index = 0 then keys_missing_in_compare end as keys_missing_in_compare,
+    case when column_index = 0 then duplicated_keys end as duplicated_keys
+from column_summary
+where
+    (column_index = 0 and keys_missing_in_model + keys_missing_in_compare + duplicated_keys > 0)
+    or (column_index > 0 and differing_rows + null_in_model_rows + null_in_compare_rows > 0)
+{% endif %}
+{%- endmacro %}
