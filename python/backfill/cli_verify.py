@@ -15,7 +15,12 @@ from backfill.planning import GRAINS
 @click.option("--start", required=True, help="First day (or hour) of the window, inclusive: YYYY-MM-DD.")
 @click.option("--end", required=True, help="Last day (or hour) of the window, inclusive: YYYY-MM-DD.")
 @click.option("--grain", default="day", show_default=True, help=f"Periods the report is broken into: {', '.join(GRAINS)}.")
-@click.option("--precision", type=float, default=None, help="Numbers closer than this count as equal (float noise).")
+@click.option(
+    "--precision",
+    type=int,
+    default=None,
+    help="Compare numbers to this many decimal places (float noise of a recomputed sum is no change).",
+)
 @click.option("--vars", "vars_text", default=None, help="Extra dbt vars, as YAML: '{region: eu}'.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.pass_obj

@@ -154,7 +154,7 @@ def verify_window(
     end,
     grain: str = "day",
     *,
-    precision: Optional[float] = None,
+    precision: Optional[int] = None,
     vars: Optional[dict] = None,
 ) -> VerifyReport:
     """Recompute `model` over [start, end] into a scratch table and compare it with the stored rows."""
@@ -166,8 +166,8 @@ def verify_window(
     end_bound = parse_bound(end, grain, option="--end", is_end=True)
     if end_bound < start_bound:
         raise InvalidInput(f"--start {start} is after --end {end}.")
-    if precision is not None and precision <= 0:
-        raise InvalidInput(f"--precision must be a positive number (got {precision}).")
+    if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int) or precision < 0):
+        raise InvalidInput(f"--precision is a number of decimal places, 0 or more (got {precision}).")
     period_column = period_column_of(model)
     keys = key_columns_of(project, model, period_column)
     start_var, end_var = model.window_var_names
@@ -244,7 +244,7 @@ def _compare(project, model, scratch, keys, period_column, grain, precision, com
     )
     rows_sql = (
         f"{{{{ backfill.compare_rows({stored}, {json.dumps(keys)}, {recomputed}, "
-        f"precision={'none' if precision is None else repr(float(precision))}, {window}) }}}}"
+        f"precision={'none' if precision is None else int(precision)}, {window}) }}}}"
     )
     failing = project.query(_summarised_failures(rows_sql, keys), vars=compare_vars)
 

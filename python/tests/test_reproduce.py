@@ -7,12 +7,15 @@ the timestamp strategy), so every test knows exactly when each version starts.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
+from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -231,6 +234,33 @@ def test_valid_at_edges_twice_a_day_deleted_boundary_and_not_yet_snapshotted(war
 
 
 def test_valid_at_on_hand_kept_validity_columns_with_an_inclusive_end(warehouse):
+    # The reference example: item_assortment (a seed) read by events_in_assortment.
+    warehouse.load_demo_data()
+    warehouse.dbt("build", "--select", "item_assortment", "events_in_assortment")
+    periods = defaultdict(list)
+    with open(REPO / "seeds" / "item_assortment.csv") as handle:
+        for row in csv.DictReader(handle):
+            end = date.fromisoformat(row["active_end_date"]) if row["active_end_date"] else date.max
+            periods[int(row["item_id"])].append((date.fromisoformat(row["active_start_date"]), end))
+    events = warehouse.sql(f'select event_id, item_id, event_date from "{warehouse.raw_schema}".item_events')
+    expected = sorted(
+        event_id
+        for event_id, item_id, day in events
+        if any(first <= day <= last for first, last in periods.get(item_id, []))
+    )
+    kept = warehouse.sql(f'select event_id from "{warehouse.schema}".events_in_assortment order by event_id')
+    assert [event_id for (event_id,) in kept] == expected
+    # The data exercises the edges: an event on an inclusive last day is kept, one the day after is not.
+    kept_days = {(item_id, day) for event_id, item_id, day in events if event_id in set(expected)}
+    event_days = {(item_id, day) for _, item_id, day in events}
+    assert any((item, last) in kept_days for item, spans in periods.items() for _, last in spans)
+    assert any(
+        (item, last + timedelta(days=1)) in event_days - kept_days
+        for item, spans in periods.items()
+        for _, last in spans
+        if last != date.max
+    )
+
     rows = show(
         warehouse,
         """

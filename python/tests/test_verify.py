@@ -128,6 +128,8 @@ def test_verify_refuses_bad_input_before_creating_anything(warehouse):
     assert "Model 'daily_metrics' has no table yet" in not_built.stderr
     backwards = warehouse.cli("verify", "--model", "daily_metrics", "--start", "2024-01-10", "--end", "2024-01-01")
     assert backwards.returncode == 2 and "--start 2024-01-10 is after --end 2024-01-01." in backwards.stderr
+    fuzzy = warehouse.cli("verify", "--model", "daily_metrics", *WINDOW, "--precision", "-1")
+    assert fuzzy.returncode == 2 and "--precision is a number of decimal places, 0 or more (got -1)." in fuzzy.stderr
     unknown = warehouse.cli("verify", "--model", "no_such_model", *WINDOW)
     assert unknown.returncode == 2 and "No model named 'no_such_model'" in unknown.stderr
     assert scratch_tables(warehouse) == []
