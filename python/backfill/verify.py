@@ -24,6 +24,7 @@ differing key belongs to one period.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -157,9 +158,11 @@ def verify_window(
     precision: Optional[int] = None,
     vars: Optional[dict] = None,
 ) -> VerifyReport:
-    """Recompute `model` over [start, end] into a scratch table and compare it with the stored rows."""
-    import time
+    """Recompute `model` over [start, end] into a scratch table and compare it with the stored rows.
 
+    Raises the runner's one-sentence errors (exit 2) on bad input, an unknown or
+    unbuilt model, or a window that does not compile; nothing stored is written.
+    """
     started = time.monotonic()
     check_grain(grain)
     start_bound = parse_bound(start, grain, option="--start")
@@ -186,8 +189,14 @@ def verify_window(
     _operation(project, "create_scratch_table", {**scratch, "sql": sql}, "create the scratch table")
     try:
         periods = _compare(project, model, scratch, keys, period_column, grain, precision, compare_vars)
-    finally:
-        _operation(project, "drop_scratch_table", scratch, "drop the scratch table")
+    except BaseException:
+        # Drop it on any failure (Ctrl-C included), keeping the original error.
+        try:
+            _operation(project, "drop_scratch_table", scratch, "drop the scratch table")
+        except Exception:
+            pass
+        raise
+    _operation(project, "drop_scratch_table", scratch, "drop the scratch table")
     return VerifyReport(
         model=model.name,
         start=format_bound(start_bound),
@@ -201,6 +210,8 @@ def verify_window(
 
 
 def _check_built(project: DbtProject, model: ModelInfo) -> None:
+    if not model.relation_name:
+        raise UnsupportedModel(f"Model '{model.name}' is {model.materialized}: it stores nothing to verify.")
     try:
         project.query(f"select 1 as present from {model.relation_name} where 1 = 0")
     except DbtProjectError:

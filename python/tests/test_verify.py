@@ -26,7 +26,6 @@ def scratch_tables(warehouse) -> list[str]:
 
 def test_verify_reports_the_days_and_keys_a_rerun_would_change_and_writes_nothing(warehouse):
     warehouse.load_demo_data()
-    warehouse.dbt("snapshot")
     built = warehouse.cli("run", "--model", "daily_metrics", *WINDOW, "--batch-size", "10")
     assert built.returncode == 0, built.stderr
 
