@@ -11,3 +11,12 @@ def backfill_window(column, this_column=None):
 
 def delete_window(column):
     return ""
+
+
+def valid_at(date_expr, valid_from="dbt_valid_from", valid_to="dbt_valid_to", end_inclusive=False, valid_to_current=None):
+    end = "<=" if end_inclusive else "<"
+    return f"({valid_from} <= {date_expr} and ({valid_to} is null or {date_expr} {end} {valid_to}))"
+
+
+def as_of(relation, date_expr, **kwargs):
+    return f"(select * from {relation} where {valid_at(date_expr)})"

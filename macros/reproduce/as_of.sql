@@ -1,0 +1,68 @@
+{#-
+    The rows of `relation` as they were at one date: a subquery of the versions
+    valid then (see `valid_at`), one per key for a well-formed snapshot.
+
+        select item.id, item.status
+        from {{ backfill.as_of(ref('item_snapshot'), '2024-01-15') }} as item
+
+    `date_expr` is a SQL expression (e.g. `current_date`) or a 'YYYY-MM-DD'
+    literal. For the same lookup per row (each event on its own day), join with
+    `backfill.valid_at` instead.
+
+    When `relation` is a snapshot of the project and `valid_from` / `valid_to`
+    are not given, its own settings are used: renamed meta columns
+    (`snapshot_meta_column_names`) and `dbt_valid_to_current`.
+-#}
+{% macro as_of(
+    relation,
+    date_expr,
+    valid_from=none,
+    valid_to=none,
+    end_inclusive=false,
+    valid_to_current=none
+) %}
+    {{ return(adapter.dispatch('as_of', 'backfill')(
+        relation, date_expr, valid_from, valid_to, end_inclusive, valid_to_current)) }}
+{% endmacro %}
+
+{% macro default__as_of(relation, date_expr, valid_from, valid_to, end_inclusive, valid_to_current) %}
+    {%- set snapshot = backfill._snapshot_settings(relation) -%}
+    {#- Column names as dbt itself writes them in the snapshot (unquoted). -#}
+    {%- set from_column = valid_from or snapshot.valid_from -%}
+    {%- set to_column = valid_to or snapshot.valid_to -%}
+    {%- set current = valid_to_current if valid_to_current is not none
+        else (snapshot.valid_to_current if not valid_to else none) -%}
+    (
+        select versions.*
+        from {{ relation }} as versions
+        where {{ backfill.valid_at(
+            date_expr,
+            valid_from='versions.' ~ from_column,
+            valid_to='versions.' ~ to_column,
+            end_inclusive=end_inclusive,
+            valid_to_current=current) }}
+    )
+{%- endmacro %}
+
+
+{% macro _snapshot_settings(relation) %}
+    {#- The validity columns of `relation`: the dbt defaults, or those of the project's
+        snapshot that builds it (renamed meta columns, dbt_valid_to_current). -#}
+    {%- set settings = {'valid_from': 'dbt_valid_from', 'valid_to': 'dbt_valid_to', 'valid_to_current': none} -%}
+    {%- if not execute or relation.identifier is not defined -%}
+        {{ return(settings) }}
+    {%- endif -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'snapshot' -%}
+        {%- set same_name = (node.alias or node.name) | lower == (relation.identifier or '') | lower -%}
+        {%- set same_schema = (node.schema or '') | lower == (relation.schema or '') | lower -%}
+        {%- if same_name and same_schema -%}
+            {%- set names = node.config.get('snapshot_meta_column_names') or {} -%}
+            {%- do settings.update({
+                'valid_from': names.get('dbt_valid_from') or 'dbt_valid_from',
+                'valid_to': names.get('dbt_valid_to') or 'dbt_valid_to',
+                'valid_to_current': node.config.get('dbt_valid_to_current'),
+            }) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(settings) }}
+{% endmacro %}
