@@ -48,13 +48,44 @@ step "9. Reconcile the sources (the planted differences warn; severity: warn in 
      "python -m backfill reconcile"
 $PY -m backfill reconcile
 
-step "10. What daily_metrics holds now" "dbt show --inline 'select ...'"
+step "10. The same daily job, reproducible: item status as of each event's day (via the snapshot)" \
+     "python -m backfill run --model daily_metrics_reproducible --start 2024-01-01 --end 2024-01-31 --batch-size 7"
+$PY -m backfill run --model daily_metrics_reproducible --start 2024-01-01 --end 2024-01-31 --batch-size 7
+
+step "11. Today item 5 is discontinued; the daily snapshot records it" \
+     "update item set status = 'DISCONTINUED', updated_at = '2024-05-01' where id = 5; dbt snapshot"
+$PY - <<'PYTHON'
+import duckdb, os
+connection = duckdb.connect(os.environ["BACKFILL_DUCKDB_PATH"])
+connection.execute("update main_raw.item set status = 'DISCONTINUED', updated_at = '2024-05-01' where id = 5")
+connection.close()
+PYTHON
+$DBT snapshot --quiet
+echo "item_snapshot now has a second version of item 5, valid from 2024-05-01."
+
+step "12. Would a rerun of January change history? The naive model: yes (exit 1)" \
+     "python -m backfill verify --model daily_metrics --start 2024-01-01 --end 2024-01-31"
+$PY -m backfill verify --model daily_metrics --start 2024-01-01 --end 2024-01-31 || true
+
+step "13. The reproducible model: no" \
+     "python -m backfill verify --model daily_metrics_reproducible --start 2024-01-01 --end 2024-01-31"
+$PY -m backfill verify --model daily_metrics_reproducible --start 2024-01-01 --end 2024-01-31
+
+step "14. --verify-first refuses to overwrite history that would change (exit 2)" \
+     "python -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --verify-first"
+$PY -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --verify-first > /dev/null || true
+
+step "15. The reproducible model reruns January unchanged" \
+     "python -m backfill run --model daily_metrics_reproducible --start 2024-01-01 --end 2024-01-31 --batch-size 31 --verify-first"
+$PY -m backfill run --model daily_metrics_reproducible --start 2024-01-01 --end 2024-01-31 --batch-size 31 --verify-first
+
+step "16. What daily_metrics holds now" "dbt show --inline 'select ...'"
 $DBT show --quiet --limit 40 --inline "
     select count(*) as days, min(metric_date) as first_day, max(metric_date) as last_day,
            sum(event_count) as events, sum(total_amount) as amount
     from {{ ref('daily_metrics') }}"
 
-step "11. Run the dbt tests of the reference pipeline" "dbt test"
+step "17. Run the dbt tests of the reference pipeline" "dbt test"
 $DBT test --quiet
 echo "dbt test passed."
 

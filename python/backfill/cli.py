@@ -87,11 +87,14 @@ def cli(ctx, project_dir, profiles_dir, target):
 @click.option("--sleep", default=0.0, show_default=True, type=float, help="Seconds to wait between batches (rate limit).")
 @click.option("--concurrency", default=1, show_default=True, type=int,
               help="Batches run at once, each in its own process and connection (not on DuckDB).")
+@click.option("--verify-first", is_flag=True,
+              help="Recompute the range into a scratch table first; refuse if stored history would change.")
+@click.option("--accept-changes", is_flag=True, help="With --verify-first: overwrite history that would change.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
 @click.pass_obj
 def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
-        concurrency, dry_run, as_json):
+        concurrency, verify_first, accept_changes, dry_run, as_json):
     """Backfill MODEL over [--start, --end] in batches, one dbt run per batch.
 
     Each batch receives the window as the vars start_date / end_date (inclusive
@@ -109,6 +112,7 @@ def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify,
       python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7
       python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-12-31 --grain month --dry-run
       python -m backfill run -m daily_metrics --gaps-only --start 2024-01-01 --end 2024-04-30
+      python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-01-31 --verify-first
       python -m backfill run -m hourly_sessions --start '2024-03-30 22:00' --end '2024-03-31 03:00' --grain hour
       python -m backfill -t postgres run -m daily_metrics --start 2024-01-01 --end 2024-12-31 \\
           --batch-size 7 --concurrency 4 --retries 2 --sleep 1
@@ -132,6 +136,8 @@ def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify,
         sleep=sleep,
         concurrency=concurrency,
         gaps_only=gaps_only,
+        verify_first=verify_first,
+        accept_changes=accept_changes,
         dry_run=dry_run,
         project_dir=obj["project_dir"],
         profiles_dir=obj["profiles_dir"],

@@ -52,6 +52,12 @@ class Progress:
             window_vars = json.dumps(self.window_vars(batch, report))
             self.line(f"  batch {batch.index:>3}  {batch.label():<27}  --vars '{window_vars}'")
 
+    def on_verified(self, report) -> None:
+        """--verify-first: what a rerun would change, before anything runs."""
+        if self.as_json:
+            return self.emit("verified", **report.to_dict())
+        self.line(report.summary())
+
     def on_batch_started(self, payload) -> None:
         batch, attempt = payload
         self.current = batch.label()

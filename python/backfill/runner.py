@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from backfill.audit import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord, new_run_id, now_utc
 from backfill.batches import BatchOutcome, execute_batch, init_worker, period_column, worker_execute
 from backfill.dbt_runner import DbtProject, ModelInfo
-from backfill.errors import InvalidInput, UnsupportedModel
+from backfill.errors import BackfillError, InvalidInput, UnsupportedModel
 from backfill.planning import Batch, check_grain, format_bound, parse_bound, plan_batches
 
 
@@ -136,6 +136,8 @@ def run_backfill(
     gaps_only: bool = False,
     windows: Optional[list] = None,
     notes: Optional[dict] = None,
+    verify_first: bool = False,
+    accept_changes: bool = False,
     dry_run: bool = False,
     project_dir=".",
     profiles_dir=None,
@@ -154,6 +156,11 @@ def run_backfill(
     `windows` (a list of inclusive (start, end) pairs, strings or dates) plans
     exactly those ranges instead of [start, end]. `notes` is stored with the
     run's options in the audit trail (e.g. why the run happened).
+
+    `verify_first` recomputes the planned range into a scratch table before
+    anything is written and refuses (HistoryWouldChange) when stored rows would
+    change or disappear, unless `accept_changes`. Periods that would only gain
+    rows (gaps) do not count as overwriting history.
     """
     options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only).check()
     if windows is not None:
@@ -179,6 +186,8 @@ def run_backfill(
         plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size)
     report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run)
     notify = on_event or (lambda kind, payload: None)
+    if verify_first and plan:
+        check_history(project, info, plan, grain, accept_changes, notify)
     if dry_run or not plan:
         notify("planned", report)
         notify("finished", report)
@@ -368,6 +377,25 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
                     stop = True  # let running batches finish, start no new ones
             if options.sleep and queue and not stop:
                 time.sleep(options.sleep)
+
+
+class HistoryWouldChange(BackfillError):
+    """--verify-first found stored rows that the backfill would change or remove."""
+
+
+def check_history(project, info, plan, grain, accept_changes: bool, notify) -> None:
+    """Recompute the planned range and compare with what is stored (nothing is written)."""
+    from backfill.verify import verify_window
+
+    verified = verify_window(project, info, format_bound(plan[0].start), format_bound(plan[-1].end), grain)
+    notify("verified", verified)
+    overwritten = [p for p in verified.periods if p.changed_keys or p.only_stored_keys]
+    if overwritten and not accept_changes:
+        shown = ", ".join(p.period for p in overwritten[:5]) + (" …" if len(overwritten) > 5 else "")
+        raise HistoryWouldChange(
+            f"Recomputing {info.name} would change stored history in {len(overwritten)} {grain}(s) ({shown}); "
+            "nothing was written: pass --accept-changes to overwrite them."
+        )
 
 
 def check_concurrency(project: DbtProject) -> None:

@@ -195,3 +195,28 @@ def test_concurrency_is_refused_on_a_duckdb_file(tmp_path):
     assert result.returncode == 2
     assert "--concurrency needs a warehouse that takes several writers" in result.stderr
     assert not warehouse.table_exists("main", "daily_metrics")
+
+
+def test_verify_first_refuses_to_change_history_unless_accepted(warehouse):
+    warehouse.load_demo_data()
+    week = ["run", "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-07", "--batch-size", "7"]
+    assert warehouse.cli(*week).returncode == 0
+    stored = lambda: warehouse.sql(f'select * from "{warehouse.schema}".daily_metrics order by metric_date')  # noqa: E731
+    before = stored()
+    raw = warehouse.raw_schema
+    item_id, day = warehouse.sql(
+        f'select min(events.item_id), min(events.event_date) from "{raw}".item_events as events '
+        f'join "{raw}".item as item on item.id = events.item_id '
+        "where item.status = 'ACTIVE' and events.event_date = '2024-01-03'")[0]
+    warehouse.sql(f"update \"{raw}\".item set status = 'INACTIVE' where id = {item_id}")
+
+    refused = warehouse.cli(*week, "--verify-first")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Recomputing daily_metrics would change stored history in" in refused.stderr
+    assert "2024-01-03" in refused.stderr and "pass --accept-changes" in refused.stderr
+    assert stored() == before
+
+    accepted = warehouse.cli(*week, "--verify-first", "--accept-changes")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    after = {row[0].isoformat(): row for row in stored()}
+    assert after["2024-01-03"] != {row[0].isoformat(): row for row in before}["2024-01-03"]
