@@ -7,13 +7,13 @@ batches, reconcile sources, rerun old days reproducibly.
 
 __version__ = "0.1.0"
 
-__all__ = ["run_backfill", "__version__"]
+__all__ = ["run_backfill", "resume_backfill", "__version__"]
 
 
 def __getattr__(name):
     # Imported lazily: importing dbt takes a second, and `--help` should not wait for it.
-    if name == "run_backfill":
-        from backfill.runner import run_backfill
+    if name in ("run_backfill", "resume_backfill"):
+        from backfill import runner
 
-        return run_backfill
+        return getattr(runner, name)
     raise AttributeError(name)

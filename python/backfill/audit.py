@@ -96,6 +96,7 @@ class Audit:
         self.project = project
         self._ready = False
         self._lock: Optional[dict] = None  # the lock row this process holds
+        self._staged: dict = {}  # records to write with the next write (one operation, not two)
 
     # -- writing ---------------------------------------------------------------
 
@@ -147,11 +148,20 @@ class Audit:
         # Someone else inserted first: the primary key refused us.
         raise _locked(model, self.lock_holder(model) or {"run_id": "?", "pid": "?", "host": "?", "acquired_at": "?"})
 
+    def stage(self, *records) -> None:
+        """Keep records for the next write: a finished batch goes out together with
+        the start of the next one, saving a round trip per batch."""
+        for record in records:
+            key = ("run", record.run_id) if isinstance(record, RunRecord) else ("batch", record.run_id, record.batch_index)
+            self._staged[key] = record
+
     def heartbeat(self, model: str, run_id: str, *records) -> None:
-        """Write records and refresh the lock's heartbeat in the same transaction."""
+        """Write staged and given records and refresh the lock's heartbeat, in one transaction."""
         self.ensure()
+        self.stage(*records)
+        staged, self._staged = list(self._staged.values()), {}
         rows = [{"table": "backfill_runs" if isinstance(r, RunRecord) else "backfill_batches", "values": r.values()}
-                for r in records]
+                for r in staged]
         if self._lock and self._lock["model"] == model and self._lock["run_id"] == run_id:
             rows.append({"table": "backfill_locks", "values": {**self._lock, "heartbeat_at": now_utc()}})
         self._operation("audit_write", {"rows": rows})

@@ -40,13 +40,11 @@ def event_time_args(batch: Batch) -> list[str]:
     return ["--event-time-start", start.isoformat(), "--event-time-end", end.isoformat()]
 
 
-def run_window(project: DbtProject, model: ModelInfo, batch: Batch) -> tuple[bool, str]:
+def run_window(project: DbtProject, model: ModelInfo, batch: Batch):
     """`dbt run` of the model for the batch window: vars, or microbatch's event-time flags."""
     if model.incremental_strategy == "microbatch":
-        outcome = project.run_model(model, extra_args=event_time_args(batch))
-    else:
-        outcome = project.run_model(model, vars=batch.window_vars(*model.window_var_names))
-    return outcome.success, outcome.message
+        return project.run_model(model, extra_args=event_time_args(batch))
+    return project.run_model(model, vars=batch.window_vars(*model.window_var_names))
 
 
 def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optional[int]:
@@ -68,10 +66,13 @@ def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: b
 
     started = time.monotonic()
     try:
-        success, message = run_window(project, model, batch)
-        if not success:
-            return BatchOutcome(False, time.monotonic() - started, error=message)
-        rows = rows_in_window(project, model, batch)
+        outcome = run_window(project, model, batch)
+        if not outcome.success:
+            return BatchOutcome(False, time.monotonic() - started, error=outcome.message)
+        # PostgreSQL reports the rows the window's insert wrote; DuckDB does not, so count them.
+        rows = outcome.rows_affected
+        if rows is None or model.incremental_strategy == "microbatch":
+            rows = rows_in_window(project, model, batch)
         checks = verify_batch(project, model, batch, rows, grain) if verify else []
         failed = [c for c in checks if c["status"] == "fail"]
         error = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)

@@ -315,7 +315,7 @@ def _finish(record: BatchRecord, outcome: BatchOutcome, run, audit, info, report
     record.error = outcome.error or None
     record.checks = json.dumps(outcome.checks) if outcome.checks else None
     run.batches_done = len(report.skipped) + sum(r.succeeded for r in report.results) + int(outcome.success)
-    audit.heartbeat(info.name, run.run_id, run, record)
+    audit.stage(run, record)  # written with the next batch's start, or at the end of the run
     result = BatchResult(batch, record.status, outcome.seconds, attempts, outcome.rows_written, outcome.error,
                          tuple(outcome.checks))
     report.results.append(result)
@@ -341,6 +341,7 @@ def _run_in_order(project, info, run, todo, options, report, notify, audit) -> N
         if not result.succeeded:
             return
         if options.sleep and position < len(todo) - 1:
+            audit.heartbeat(info.name, run.run_id)  # a paused run shows its progress
             time.sleep(options.sleep)
 
 
@@ -376,6 +377,7 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
                 if not result.succeeded:
                     stop = True  # let running batches finish, start no new ones
             if options.sleep and queue and not stop:
+                audit.heartbeat(info.name, run.run_id)
                 time.sleep(options.sleep)
 
 

@@ -149,8 +149,6 @@ def test_gap_windows_feed_the_batch_planner(built):
     ],
 )
 def test_bad_input_is_refused_with_one_sentence_and_exit_2(built, args, sentence, needs_warehouse):
-    if built.kind == "postgres" and not needs_warehouse:
-        pytest.skip("checked before the warehouse is touched: DuckDB covers it")
     result = built.cli("gaps", "--model", "daily_metrics", *args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.strip() == sentence

@@ -168,13 +168,13 @@ def test_microbatch_models_are_driven_by_event_time_flags(runner_project):
         ("2024-02-28", 1, 20.5), ("2024-02-29", 2, 13.0), ("2024-03-01", 1, 100.0)]
 
 
-@pytest.mark.postgres
-def test_concurrent_batches_on_postgres(tmp_path):
-    from conftest import Warehouse, postgres_available
+@pytest.mark.parametrize("kind", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_concurrent_batches_on_postgres(tmp_path, kind):
+    from types import SimpleNamespace
 
-    if postgres_available():
-        pytest.skip("PostgreSQL not reachable")
-    warehouse = Warehouse("postgres", tmp_path)
+    from conftest import Warehouse
+
+    warehouse = Warehouse(_warehouse_kind(SimpleNamespace(param=kind)), tmp_path)
     try:
         warehouse.load_demo_data()
         result = warehouse.cli("run", "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-28",
