@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo, end to end on DuckDB (a file, backfill.duckdb, in this folder):
 # raw data -> snapshot -> backfill January of daily_metrics in weekly batches
-# -> run it again (nothing changes) -> dbt tests.
+# -> run it again (nothing changes) -> audit trail -> gaps -> gaps-only backfill
+# -> reconcile -> reproducible reruns -> repair what a check found -> dbt tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,7 +86,20 @@ $DBT show --quiet --limit 40 --inline "
            sum(event_count) as events, sum(total_amount) as amount
     from {{ ref('daily_metrics') }}"
 
-step "17. Run the dbt tests of the reference pipeline" "dbt test"
+step "17. The naive model no longer matches its source (item 5 is not ACTIVE now): reconcile says where (exit 1)" \
+     "python -m backfill reconcile --select daily_metrics"
+$PY -m backfill reconcile --select daily_metrics || true
+
+step "18. Repair what that check found: refused, more days than --max-periods allows (exit 2)" \
+     "python -m backfill repair --model daily_metrics --check daily_metrics_amount_matches_events --yes"
+$PY -m backfill repair --model daily_metrics --check daily_metrics_amount_matches_events --yes || true
+
+step "19. Repair them, allowing 60 days: exactly the failing days are rerun, then checked again" \
+     "python -m backfill repair --model daily_metrics --check daily_metrics_amount_matches_events --max-periods 60 --batch-size 7 --yes"
+$PY -m backfill repair --model daily_metrics --check daily_metrics_amount_matches_events --max-periods 60 \
+    --batch-size 7 --yes
+
+step "20. Run the dbt tests of the reference pipeline" "dbt test"
 $DBT test --quiet
 echo "dbt test passed."
 

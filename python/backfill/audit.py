@@ -67,6 +67,18 @@ class RunRecord:
         return values
 
 
+def run_record(row: dict) -> RunRecord:
+    """A backfill_runs row read back as the record that wrote it."""
+    options = row["options"]
+    run = RunRecord(**{k: row[k] for k in RunRecord.__dataclass_fields__ if k != "options"},
+                    options=json.loads(options) if isinstance(options, str) else dict(options or {}))
+    run.batch_size, run.batches_total = int(run.batch_size), int(run.batches_total)
+    run.batches_done = int(run.batches_done or 0)
+    run.started_at = str(run.started_at)
+    run.finished_at = None if run.finished_at is None else str(run.finished_at)
+    return run
+
+
 @dataclass
 class BatchRecord:
     run_id: str
@@ -118,6 +130,15 @@ class Audit:
             table = "backfill_runs" if isinstance(record, RunRecord) else "backfill_batches"
             rows.append({"table": table, "values": record.values()})
         self._operation("audit_write", {"rows": rows})
+
+    def add_notes(self, run_id: str, **notes) -> None:
+        """Merge `notes` into a recorded run's options["notes"] (what a repair
+        found after its batches ran, say)."""
+        rows = self.runs(run_id=run_id, limit=1)
+        if rows:
+            run = run_record(rows[0])
+            run.options.setdefault("notes", {}).update(notes)
+            self.write(run)
 
     # -- the lock --------------------------------------------------------------
 

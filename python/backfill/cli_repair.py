@@ -1,5 +1,182 @@
-"""`python -m backfill repair` (issue 7)."""
+"""`python -m backfill repair`: the failing checks' periods, backfilled and checked again."""
 
-from backfill.not_yet import not_yet
+from __future__ import annotations
 
-repair = not_yet("repair", 7, "Backfill exactly the periods that failing checks point to.")
+import sys
+
+import click
+
+from backfill.errors import EXIT_FAILED
+from backfill.planning import GRAINS, format_bound
+
+
+@click.command()
+@click.option("--model", "-m", required=True, help="The incremental model to repair (name or package.name).")
+@click.option("--check", "checks", multiple=True,
+              help="Only this check (test name; repeat for several). Default: every check of the model.")
+@click.option("--start", default=None, help="Repair only periods from this day (or hour) on: YYYY-MM-DD.")
+@click.option("--end", default=None, help="Repair only periods up to this day (or hour), inclusive: YYYY-MM-DD.")
+@click.option("--grain", default="day", show_default=True, help=f"Period the model is rebuilt by: {', '.join(GRAINS)}.")
+@click.option("--batch-size", default=1, show_default=True, type=int,
+              help="Adjacent failing periods per batch (one dbt run each).")
+@click.option("--max-periods", default=31, show_default=True, type=int,
+              help="Refuse a repair that would rewrite more periods than this.")
+@click.option("--yes", "-y", is_flag=True, help="Run the plan without asking (schedulers, cron).")
+@click.option("--vars", "vars_text", default=None, help="Extra dbt vars for the checks and every batch, as YAML.")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Verify each batch as `run` does (the checks run again at the end either way).")
+@click.option("--retries", default=0, show_default=True, type=int, help="Retry a failing batch this many times.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
+@click.pass_obj
+def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, vars_text, verify, retries,
+           as_json):
+    """Backfill exactly the periods where MODEL's checks fail, then check again.
+
+    \b
+    1. runs the model's checks that are grouped by its period column
+       (event_time or meta: {backfill: {period_column}}): backfill.no_gaps on
+       it, backfill.reconcile_* grouped or keyed by it, dbt's unique on it;
+    2. plans batches for the periods they fail on (adjacent ones merged) and
+       shows the plan; nothing runs without --yes or a "y" on a terminal;
+    3. runs them through the same runner as `run` (lock, audit trail, retries;
+       a failed repair is finished with `resume`);
+    4. runs the same checks again and shows, per period, before → after.
+
+    A check whose failures do not name periods (not_null, a reconciliation
+    grouped by something else) is reported as not repairable and skipped.
+    The checks' results before and after are stored with the run in the audit
+    trail (`status --run RUN_ID`).
+
+    \b
+    Examples:
+      python -m backfill repair -m daily_metrics
+      python -m backfill repair -m daily_metrics --start 2024-03-01 --end 2024-03-31 --yes
+      python -m backfill repair -m daily_metrics --check daily_metrics_amount_matches_events --yes
+
+    \b
+    Exit codes: 0 nothing failed, or every failing period was repaired and
+    passes now; 1 checks still fail (not repaired: no --yes; or failing after
+    the repair), or a batch failed; 2 refused before anything was written (bad
+    input, over --max-periods, no check maps to periods).
+    """
+    from backfill.cli import parse_vars
+    from backfill.progress import Progress
+    from backfill.repair import repair_model
+
+    progress = Progress(as_json=as_json)
+    say = _Printer(progress)
+
+    def confirm(report) -> bool:
+        say.found(report, start, end)
+        say.plan(report)
+        if yes:
+            return True
+        if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
+            return click.confirm(f"Repair these {len(report.periods)} {grain}(s)?", default=False)
+        return False
+
+    report = repair_model(
+        model, checks=checks, start=start, end=end, grain=grain, batch_size=batch_size, max_periods=max_periods,
+        vars=parse_vars(vars_text), verify=verify, retries=retries, confirm=confirm,
+        project_dir=obj["project_dir"], profiles_dir=obj["profiles_dir"], target=obj["target"],
+        on_event=progress.event,
+    )
+    if not report.plan:
+        say.found(report, start, end)
+    elif not report.confirmed:
+        say.not_run(report)
+        sys.exit(EXIT_FAILED)
+    if report.confirmed:
+        say.outcome(report)
+    if not report.succeeded:
+        sys.exit(EXIT_FAILED)
+
+
+class _Printer:
+    """The repair's own lines (the batches print through the runner's Progress)."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.as_json = progress.as_json
+
+    def found(self, report, start, end) -> None:
+        if self.as_json:
+            return self.progress.emit("checked", model=report.model.name,
+                                      checks=[o.as_dict() for o in report.before],
+                                      not_repairable=[{"name": c.name, "reason": c.reason}
+                                                      for c in report.not_repairable])
+        scope = f" in {start} … {end}" if start else ""
+        line = self.progress.line
+        failing = [o for o in report.before if o.failing]
+        if not failing:
+            line(f"All {len(report.before)} check(s) of {report.model.name} pass{scope}: nothing to repair.")
+        elif not report.periods:
+            line(f"No check of {report.model.name} fails on a {report.grain}{scope}: "
+                 "nothing to repair.")
+        else:
+            line(f"{len(failing)} of {len(report.before)} check(s) of {report.model.name}{scope} fail on "
+                 f"{len(report.periods)} {report.grain}(s):")
+        width = max([len(o.check.name) for o in report.before] + [0])
+        for outcome in report.before:
+            line(f"  {outcome.check.name:<{width}}  {outcome.status:<5}  {_periods_text(outcome.periods)}"
+                 + _aside(outcome))
+        for check in report.not_repairable:
+            line(f"  not repairable, skipped: {check.name}: {check.reason}.")
+
+    def plan(self, report) -> None:
+        if self.as_json:
+            return self.progress.emit("plan", batches=[{"index": b.index, "start": format_bound(b.start),
+                                                        "end": format_bound(b.end)} for b in report.plan])
+        self.progress.line(f"Plan: rewrite {len(report.periods)} {report.grain}(s) of {report.model.name} "
+                           f"in {len(report.plan)} batch(es):")
+        shown = report.plan if len(report.plan) <= 12 else report.plan[:10]
+        for batch in shown:
+            self.progress.line(f"  batch {batch.index:>3}  {batch.label()}")
+        if len(shown) < len(report.plan):
+            self.progress.line(f"  … and {len(report.plan) - len(shown)} more, up to {report.plan[-1].label()}")
+
+    def not_run(self, report) -> None:
+        if self.as_json:
+            return self.progress.emit("not_run", reason="no --yes")
+        click.echo(f"Nothing was run: pass --yes to repair these {len(report.periods)} {report.grain}(s).",
+                   err=True)
+
+    def outcome(self, report) -> None:
+        if self.as_json:
+            return self.progress.emit("repaired", **report.as_dict())
+        line = self.progress.line
+        line(f"Before → after, per {report.grain}:")
+        # Periods that went the same way share a line, so a long repair stays readable.
+        groups: dict[tuple, list] = {}
+        for row in report.period_rows():
+            groups.setdefault((tuple(row["before"]), tuple(row["after"])), []).append(row["period"])
+        for (before, after), periods in groups.items():
+            shown = ", ".join(periods[:8]) + (f" … ({len(periods)} {report.grain}s)" if len(periods) > 8 else "")
+            line(f"  {shown}  {', '.join(before)}  →  {', '.join(after) or 'passes'}")
+        run_id = report.run.run_id
+        if report.succeeded:
+            line(f"Repaired {len(report.periods)} {report.grain}(s) of {report.model.name} (run {run_id}): "
+                 "every check passes for them now.")
+        elif not report.run.succeeded:
+            click.echo(f"The repair stopped at a failed batch; finish it with: python -m backfill resume {run_id}",
+                       err=True)
+        else:
+            still = ", ".join(format_bound(p) for p in report.still_failing)
+            click.echo(f"Still failing after the rerun (run {run_id}): {still}. Rerunning did not fix them: "
+                       "look at the source data for those periods.", err=True)
+
+
+def _periods_text(periods) -> str:
+    if not periods:
+        return "-"
+    shown = ", ".join(format_bound(p) for p in periods[:6])
+    return shown + (f" … ({len(periods)} in all)" if len(periods) > 6 else "")
+
+
+def _aside(outcome) -> str:
+    notes = []
+    if outcome.outside:
+        notes.append(f"{outcome.outside} outside the range, left alone")
+    if outcome.unmapped:
+        notes.append(f"{outcome.unmapped} failing row(s) with no period")
+    return f"  ({'; '.join(notes)})" if notes else ""

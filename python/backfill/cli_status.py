@@ -59,6 +59,20 @@ def status(obj, model, run_id, limit, as_json):
             seconds = "" if batch["duration_s"] is None else f"{float(batch['duration_s']):.1f}"
             click.echo(f"  {int(batch['batch_index']):>3}  {window:<27} {batch['status']:<11} "
                        f"{int(batch['attempts'] or 0):>5} {rows:>8} {seconds:>8}  {batch['error'] or ''}")
+        show_repair(runs[0])
+
+
+def show_repair(run: dict) -> None:
+    """A repair's checks, per period: what failed before the rerun and after it."""
+    options = run["options"]
+    options = json.loads(options) if isinstance(options, str) else (options or {})
+    repair = (options.get("notes") or {}).get("repair") or {}
+    if not repair.get("periods"):
+        return
+    click.echo("\nRepair, per period: checks failing before → after:")
+    for row in repair["periods"]:
+        after = "not checked yet" if row["after"] is None else (", ".join(row["after"]) or "passes")
+        click.echo(f"  {row['period']}  {', '.join(row['before'])}  →  {after}")
 
 
 def effective_status(audit: Audit, run: dict) -> dict:

@@ -61,6 +61,16 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class TestRun:
+    """The outcome of one data test of a `dbt test --store-failures`."""
+
+    status: str  # pass, fail, warn, error (dbt's own), or "not run"
+    failures: int
+    message: str
+    failures_relation: Optional[str]  # where dbt stored the failing rows
+
+
+@dataclass(frozen=True)
 class ModelRun:
     """The outcome of one `dbt run` of one model."""
 
@@ -205,6 +215,30 @@ class DbtProject:
             rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
             seconds=seconds,
         )
+
+    def run_tests(self, nodes: list, vars: Optional[dict] = None) -> dict[str, TestRun]:
+        """One `dbt test --store-failures` of exactly these test nodes; by unique_id.
+
+        An invocation that ran none of them (a compilation error, say) raises."""
+        selectors = ["fqn:" + ".".join(node.fqn) for node in nodes]
+        outcome = self.invoke(["test", "--store-failures", "--select", *selectors], vars=vars)
+        by_id = {result.node.unique_id: result for result in getattr(outcome.result, "results", None) or []}
+        if not by_id:
+            raise_failure(outcome, "dbt could not run the tests")
+        runs = {}
+        for node in nodes:
+            result = by_id.get(node.unique_id)
+            if result is None:
+                runs[node.unique_id] = TestRun("not run", 0, "dbt did not run this test.", None)
+                continue
+            status = str(result.status)
+            runs[node.unique_id] = TestRun(
+                status=status,
+                failures=int(result.failures or 0),
+                message=_one_line(result.message or "") if status == "error" else "",
+                failures_relation=getattr(result.node, "relation_name", None),
+            )
+        return runs
 
     def query(self, sql: str, vars: Optional[dict] = None) -> list[dict[str, Any]]:
         """Run a select where the data is and return its rows (for small results:

@@ -188,8 +188,8 @@ def gap_ranges(project: DbtProject, check: GapCheck) -> list[GapRange]:
         partition = {name: _plain(value) for name, value in row.items()
                      if name not in {"gap_start", "gap_end", "missing_periods"}}
         ranges.append(GapRange(
-            gap_start=_as_bound(row["gap_start"], check.grain),
-            gap_end=_as_bound(row["gap_end"], check.grain),
+            gap_start=as_bound(row["gap_start"], check.grain),
+            gap_end=as_bound(row["gap_end"], check.grain),
             missing_periods=None if row["missing_periods"] is None else int(row["missing_periods"]),
             partition=partition,
         ))
@@ -200,7 +200,7 @@ def period_counts(project: DbtProject, check: GapCheck) -> list[PeriodCount]:
     """Rows per period that has any (over all partitions), from `backfill.period_counts`."""
     rows = _query(project, PERIOD_COUNTS_SQL, check)
     counts = [
-        PeriodCount(_as_bound(row["period_start"], check.grain), int(row["row_count"]), int(row["partitions_with_rows"]))
+        PeriodCount(as_bound(row["period_start"], check.grain), int(row["row_count"]), int(row["partitions_with_rows"]))
         for row in rows
     ]
     return sorted(counts, key=lambda c: c.period_start)
@@ -275,7 +275,7 @@ def _text(value: Optional[Bound]) -> Optional[str]:
     return value.isoformat()
 
 
-def _as_bound(value, grain: str) -> Optional[Bound]:
+def as_bound(value, grain: str) -> Optional[Bound]:
     """A period start from the warehouse: a date (day, week, month) or a datetime (hour)."""
     if value is None:
         return None

@@ -165,3 +165,35 @@ def plan_batches_for_ranges(
                 )
             )
     return batches
+
+
+def period_windows(periods: Iterable[Bound], grain: str) -> list[tuple[Bound, Bound]]:
+    """Inclusive windows covering `periods` (any order, repeats allowed), adjacent
+    periods merged: failing days 3, 4, 5 and 9 become (3, 5) and (9, 9). Each
+    window runs from a period's start to the last day (or hour) of its last period.
+    """
+    check_grain(grain)
+    windows: list[list[Bound]] = []
+    for start in sorted({period_start(p, grain) for p in periods}):
+        if windows and next_period(windows[-1][1], grain) == start:
+            windows[-1][1] = start
+        else:
+            windows.append([start, start])
+    return [(first, last_in_period(last, grain)) for first, last in windows]
+
+
+def plan_repair(periods: Iterable[Bound], grain: str = "day", batch_size: int = 1,
+                max_periods: int | None = None) -> list[Batch]:
+    """Batches that rewrite exactly `periods` (adjacent ones share batches up to
+    `batch_size`), refused when they are more than `max_periods`."""
+    distinct = {period_start(p, grain) for p in periods}
+    if max_periods is not None and len(distinct) > max_periods:
+        raise TooManyPeriods(
+            f"The repair would rewrite {len(distinct)} {grain}s, more than --max-periods {max_periods}; "
+            "nothing was written: narrow it with --start/--end or --check, or raise --max-periods."
+        )
+    return plan_batches_for_ranges(period_windows(distinct, grain), grain, batch_size)
+
+
+class TooManyPeriods(InvalidInput):
+    """A repair would rewrite more history than the caller allowed."""

@@ -98,23 +98,16 @@ def select_tests(project: DbtProject, select: Optional[list[str]] = None) -> lis
 def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Optional[dict] = None) -> list[CheckResult]:
     """Run the selected reconciliation tests in one `dbt test` and report each."""
     nodes = select_tests(project, select)
-    selectors = ["fqn:" + ".".join(node.fqn) for node in nodes]
-    outcome = project.invoke(["test", "--store-failures", "--select", *selectors], vars=vars)
-    by_id = {result.node.unique_id: result for result in getattr(outcome.result, "results", None) or []}
-    if not by_id:
-        raise DbtProjectError(f"dbt could not run the reconciliation tests: {describe_failure(outcome)}")
+    try:
+        runs = project.run_tests(nodes, vars=vars)
+    except DbtProjectError as error:
+        raise DbtProjectError(f"dbt could not run the reconciliation tests: {error.message.split(': ', 1)[-1]}") from None
     checks = []
     for node in nodes:
-        result = by_id.get(node.unique_id)
+        run = runs[node.unique_id]
         check = _describe(node)
-        if result is None:
-            check.status, check.message = "error", "dbt did not run this test."
-        else:
-            check.status = str(result.status)
-            check.failures = int(result.failures or 0)
-            if check.status == "error":
-                check.message = _first_line(result.message)
-            check.failures_relation = getattr(result.node, "relation_name", None)
+        check.status = "error" if run.status == "not run" else run.status
+        check.failures, check.message, check.failures_relation = run.failures, run.message, run.failures_relation
         if check.status in ("fail", "warn") and check.failures_relation:
             _read_failures(project, check)
         checks.append(check)
@@ -230,11 +223,6 @@ def _unique_id(line) -> str:
         return json.loads(line)["unique_id"]
     except (TypeError, ValueError, KeyError):
         return str(line)
-
-
-def _first_line(text) -> str:
-    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
-    return " ".join(lines)[:500]
 
 
 def _plain(value):

@@ -15,7 +15,8 @@ from datetime import date, datetime
 from multiprocessing import get_context
 from typing import Callable, Optional
 
-from backfill.audit import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord, new_run_id, now_utc
+from backfill.audit import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord, new_run_id,
+                            now_utc, run_record)
 from backfill.batches import BatchOutcome, execute_batch, init_worker, period_column, worker_execute
 from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.errors import BackfillError, InvalidInput, UnsupportedModel
@@ -256,9 +257,7 @@ def resume_backfill(
         records.append(record)
         if record.status == SUCCESS:
             skipped.append(batch)
-    run = RunRecord(**{k: row[k] for k in RunRecord.__dataclass_fields__ if k != "options"}, options=_json(row["options"]))
-    run.batch_size, run.batches_total = int(run.batch_size), int(run.batches_total)
-    run.started_at = str(run.started_at)
+    run = run_record(row)
     report = RunReport(model=info, grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped)
     notify = on_event or (lambda kind, payload: None)
     audit.acquire_lock(info.name, run.run_id)

@@ -1,6 +1,6 @@
 """plan_batches and friends: pure planning, no warehouse."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -118,3 +118,58 @@ def test_bad_input_is_refused_in_one_sentence(start, end, grain, batch_size, mes
 
 def test_parse_bound_accepts_iso_t_separator_for_hours():
     assert parse_bound("2024-01-01T05:00", "hour", option="--start") == datetime(2024, 1, 1, 5)
+
+
+# -- repair plans ------------------------------------------------------------------
+
+
+def test_failing_periods_become_merged_windows():
+    from backfill.planning import period_windows
+
+    days = [date(2024, 3, 5), date(2024, 3, 3), date(2024, 3, 4), date(2024, 3, 9), date(2024, 3, 4)]
+    assert period_windows(days, "day") == [(date(2024, 3, 3), date(2024, 3, 5)), (date(2024, 3, 9), date(2024, 3, 9))]
+
+
+def test_repair_windows_cross_a_leap_day_and_a_year_end():
+    from backfill.planning import period_windows
+
+    days = [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1), date(2023, 12, 31), date(2024, 1, 1)]
+    assert period_windows(days, "day") == [(date(2023, 12, 31), date(2024, 1, 1)), (date(2024, 2, 28), date(2024, 3, 1))]
+
+
+def test_hourly_repair_windows_cross_midnight():
+    from backfill.planning import period_windows
+
+    hours = [datetime(2024, 3, 30, 23), datetime(2024, 3, 31, 0), datetime(2024, 3, 31, 5, 30)]
+    assert period_windows(hours, "hour") == [
+        (datetime(2024, 3, 30, 23), datetime(2024, 3, 31, 0)),
+        (datetime(2024, 3, 31, 5), datetime(2024, 3, 31, 5)),
+    ]
+
+
+def test_monthly_repair_windows_span_whole_months():
+    from backfill.planning import period_windows
+
+    assert period_windows([date(2024, 2, 10), date(2024, 3, 31)], "month") == [(date(2024, 2, 1), date(2024, 3, 31))]
+
+
+def test_repair_plan_respects_batch_size_and_never_joins_separate_windows():
+    from backfill.planning import plan_repair
+
+    days = [date(2024, 3, d) for d in (1, 2, 3, 4, 5, 20)]
+    plan = plan_repair(days, "day", batch_size=2)
+    assert [(b.start.day, b.end.day) for b in plan] == [(1, 2), (3, 4), (5, 5), (20, 20)]
+    assert sum(b.periods for b in plan) == 6
+
+
+def test_repair_over_max_periods_is_refused_in_one_sentence():
+    from backfill.planning import TooManyPeriods, plan_repair
+
+    days = [date(2024, 1, 1) + timedelta(days=n) for n in range(40)]
+    with pytest.raises(TooManyPeriods) as refused:
+        plan_repair(days, "day", max_periods=31)
+    assert refused.value.message == (
+        "The repair would rewrite 40 days, more than --max-periods 31; nothing was written: "
+        "narrow it with --start/--end or --check, or raise --max-periods."
+    )
+    assert len(plan_repair(days[:31], "day", max_periods=31)) == 31

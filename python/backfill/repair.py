@@ -1,0 +1,341 @@
+"""Repair: from the checks that fail, to the periods they point at, to a
+verified backfill of exactly those periods.
+
+    checks = period_checks(project, model, period_col)   which checks map to periods (and why not)
+    before = run_period_checks(project, checks, ...)      run them, read the failing periods
+    plan   = planning.plan_repair(periods, ...)           pure: merged windows, --max-periods
+    run_backfill(windows=...)                             the same runner as `run`
+    after  = run_period_checks(project, checks, ...)      the same checks again
+
+A check maps to periods only when its failing rows name the model's period
+column: `backfill.no_gaps` on that column (its failing rows are missing
+ranges), `backfill.reconcile_*` grouped or keyed by it, dbt's `unique` on it.
+Anything else is reported as not repairable and left alone, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from backfill.dbt_runner import DbtProject, ModelInfo
+from backfill.errors import BackfillFailed, InvalidInput
+from backfill.gaps import as_bound
+from backfill.planning import (Batch, Bound, format_bound, last_in_period, period_start, period_windows, periods_between,
+                               plan_repair)
+from backfill.reconcile import _as_list
+
+DEFAULT_MAX_PERIODS = 31
+
+RECONCILE_KINDS = ("reconcile_count", "reconcile_sum", "reconcile_keys", "reconcile_rows")
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+@dataclass(frozen=True)
+class PeriodCheck:
+    """One of the model's tests, and how its failing rows name periods."""
+
+    name: str
+    node: object = field(repr=False, compare=False)
+    kind: str  # no_gaps, reconcile_count/_sum/_keys/_rows, unique, or dbt's test name
+    period_output: Optional[str] = None  # the stored failures' column holding the period
+    grain: Optional[str] = None  # no_gaps: the grain its gap ranges are in
+    reason: Optional[str] = None  # why it cannot be mapped to periods
+
+    @property
+    def repairable(self) -> bool:
+        return self.reason is None
+
+
+@dataclass
+class CheckOutcome:
+    """A check as it ran: its status and the periods its failing rows name."""
+
+    check: PeriodCheck
+    status: str  # pass, fail, warn, error
+    failures: int = 0
+    periods: list[Bound] = field(default_factory=list)  # failing periods within the range
+    outside: int = 0  # failing periods outside --start/--end, left alone
+    unmapped: int = 0  # failing rows that name no period (a null period value)
+    message: str = ""
+
+    @property
+    def failing(self) -> bool:
+        return self.status in ("fail", "warn")
+
+    def as_dict(self) -> dict:
+        return {"name": self.check.name, "kind": self.check.kind, "status": self.status,
+                "failures": self.failures, "periods": [format_bound(p) for p in self.periods],
+                "outside_range": self.outside, "unmapped_rows": self.unmapped,
+                **({"message": self.message} if self.message else {})}
+
+
+@dataclass
+class RepairReport:
+    model: ModelInfo
+    grain: str
+    checks: list[PeriodCheck]
+    before: list[CheckOutcome]
+    plan: list[Batch] = field(default_factory=list)
+    after: list[CheckOutcome] = field(default_factory=list)
+    run: object = None  # the runner's RunReport, when batches ran
+    confirmed: bool = False
+
+    @property
+    def periods(self) -> list[Bound]:
+        return sorted({p for outcome in self.before for p in outcome.periods})
+
+    @property
+    def not_repairable(self) -> list[PeriodCheck]:
+        return [c for c in self.checks if not c.repairable]
+
+    def failing_before(self, period: Bound) -> list[str]:
+        return [o.check.name for o in self.before if period in o.periods]
+
+    def failing_after(self, period: Bound) -> list[str]:
+        return [o.check.name for o in self.after if period in o.periods]
+
+    @property
+    def still_failing(self) -> list[Bound]:
+        return [p for p in self.periods if self.failing_after(p)]
+
+    @property
+    def succeeded(self) -> bool:
+        """Every period the checks pointed at was rewritten and passes now."""
+        if not self.periods:
+            return True
+        return bool(self.after) and self.run is not None and self.run.succeeded and not self.still_failing
+
+    def period_rows(self) -> list[dict]:
+        return [{"period": format_bound(p), "before": self.failing_before(p),
+                 "after": self.failing_after(p) if self.after else None} for p in self.periods]
+
+    def as_dict(self) -> dict:
+        return {
+            "model": self.model.name,
+            "grain": self.grain,
+            "run_id": getattr(self.run, "run_id", None),
+            "periods": self.period_rows(),
+            "checks_before": [o.as_dict() for o in self.before],
+            "checks_after": [o.as_dict() for o in self.after],
+            "not_repairable": [{"name": c.name, "reason": c.reason} for c in self.not_repairable],
+            "batches": [{"index": b.index, "start": format_bound(b.start), "end": format_bound(b.end)}
+                        for b in self.plan],
+            "succeeded": self.succeeded,
+        }
+
+
+class RepairFailed(BackfillFailed):
+    """A check could not run, or periods still fail after the repair."""
+
+
+# -- which checks map to periods ----------------------------------------------------
+
+
+def period_checks(project: DbtProject, model: ModelInfo, period_col: str, names=()) -> list[PeriodCheck]:
+    """The model's tests (declared on it, or reconciliations comparing with it),
+    each with how its failures map to periods or why they cannot."""
+    tests = [node for node in project.manifest.nodes.values()
+             if node.resource_type == "test" and _checks_model(node, model)]
+    if names:
+        by_name = {node.name: node for node in tests}
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise InvalidInput(f"{model.name} has no check named {', '.join(unknown)} (its checks: {known}).")
+        tests = [by_name[name] for name in dict.fromkeys(names)]
+    return [classify(node, model, period_col) for node in sorted(tests, key=lambda n: n.name)]
+
+
+def classify(node, model: ModelInfo, period_col: str) -> PeriodCheck:
+    metadata = node.test_metadata
+    kind = metadata.name if metadata is not None else "singular"
+    kwargs = (metadata.kwargs if metadata is not None else None) or {}
+    macros = node.depends_on.macros or []
+    wanted = _normal(period_col)
+
+    def refused(reason: str) -> PeriodCheck:
+        return PeriodCheck(node.name, node, kind, reason=reason)
+
+    if kind == "no_gaps" and "macro.backfill.test_no_gaps" in macros:
+        if _normal(kwargs.get("column_name")) != wanted:
+            return refused(f"it checks {kwargs.get('column_name')}, not the period column {period_col}")
+        # With partition_by, a partition missing a period still names the period: it is rerun whole.
+        return PeriodCheck(node.name, node, kind, grain=str(kwargs.get("grain", "day")))
+    if kind in RECONCILE_KINDS and f"macro.backfill.test_{kind}" in macros:
+        return _classify_reconcile(node, kind, kwargs, model, period_col)
+    if kind == "unique" and metadata.namespace is None:
+        if _normal(kwargs.get("column_name")) == wanted:
+            return PeriodCheck(node.name, node, kind, period_output="unique_field")
+        return refused(f"it is on {kwargs.get('column_name')}, not the period column {period_col}")
+    return refused(f"its failing rows are not grouped by the period column {period_col}")
+
+
+def _classify_reconcile(node, kind: str, kwargs: dict, model: ModelInfo, period_col: str) -> PeriodCheck:
+    by_key = kind in ("reconcile_keys", "reconcile_rows")
+    if kind == "reconcile_rows" and kwargs.get("summary"):
+        return PeriodCheck(node.name, node, kind, reason="it reports per column (summary: true), not per period")
+    model_side = _as_list(kwargs.get("key_columns") or kwargs.get("column_name")) if by_key else _as_list(
+        kwargs.get("group_by"))
+    if node.attached_node == model.unique_id:
+        columns = model_side
+    else:  # the model is the compare side: its names are the compare_* ones, in the same order
+        columns = _as_list(kwargs.get("compare_key_columns" if by_key else "compare_group_by")) or model_side
+    what = "keyed" if by_key else "grouped"
+    positions = [i for i, column in enumerate(columns) if _normal(column) == _normal(period_col)]
+    if not positions:
+        shown = ", ".join(columns) if columns else "nothing"
+        return PeriodCheck(node.name, node, kind,
+                           reason=f"it is {what} by {shown}, not by the period column {period_col}")
+    position = positions[0]
+    # The failing rows carry the model side's names (plain names) or key_n / group_n (expressions).
+    output = model_side[position].strip()
+    prefix = "key" if by_key else "group"
+    period_output = f'"{output}"' if _PLAIN_NAME.match(output) else f"{prefix}_{position + 1}"
+    return PeriodCheck(node.name, node, kind, period_output=period_output)
+
+
+def _checks_model(node, model: ModelInfo) -> bool:
+    if getattr(node, "attached_node", None) == model.unique_id:
+        return True
+    metadata = getattr(node, "test_metadata", None)
+    return (metadata is not None and metadata.name in RECONCILE_KINDS
+            and model.unique_id in (node.depends_on.nodes or []))
+
+
+# -- running them --------------------------------------------------------------------
+
+
+def run_period_checks(project: DbtProject, checks: list[PeriodCheck], grain: str,
+                      start: Optional[Bound] = None, end: Optional[Bound] = None) -> list[CheckOutcome]:
+    """Run the repairable checks in one `dbt test --store-failures` and read the
+    failing periods they store. With a range, reconciliations that declare a
+    window_column compare only that window, and periods outside it are counted,
+    not returned."""
+    runnable = [c for c in checks if c.repairable]
+    if not runnable:
+        return []
+    window = None
+    if start is not None and end is not None:
+        window = {"start_date": format_bound(start), "end_date": format_bound(last_in_period(end, grain))}
+    runs = project.run_tests([c.node for c in runnable], vars=window)
+    outcomes = []
+    for check in runnable:
+        run = runs[check.node.unique_id]
+        outcome = CheckOutcome(check, "error" if run.status == "not run" else run.status, run.failures,
+                               message=run.message)
+        if outcome.failing and run.failures_relation:
+            periods, unmapped = _failing_periods(project, check, run.failures_relation, grain)
+            inside = [p for p in periods if _within(p, start, end, grain)]
+            outcome.periods, outcome.outside, outcome.unmapped = inside, len(periods) - len(inside), unmapped
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _failing_periods(project: DbtProject, check: PeriodCheck, relation: str, grain: str) -> tuple[list[Bound], int]:
+    if check.kind == "no_gaps":
+        rows = project.query(f"select gap_start, gap_end from {relation}")
+        periods, unmapped = set(), 0
+        for row in rows:
+            if row["gap_start"] is None:  # no rows at all and no start: nothing names the periods
+                unmapped += 1
+                continue
+            first, last = as_bound(row["gap_start"], grain), as_bound(row["gap_end"], grain)
+            periods.update(periods_between(first, last_in_period(period_start(last, check.grain), check.grain), grain))
+        return sorted(periods), unmapped
+    rows = project.query(f"select distinct {check.period_output} as failing_period from {relation}")
+    values = [row["failing_period"] for row in rows]
+    periods = {period_start(as_bound(v, grain), grain) for v in values if v is not None}
+    return sorted(periods), sum(v is None for v in values)
+
+
+def _within(period: Bound, start: Optional[Bound], end: Optional[Bound], grain: str) -> bool:
+    if start is not None and last_in_period(period, grain) < start:
+        return False
+    return end is None or period <= end
+
+
+# -- the whole repair ----------------------------------------------------------------
+
+
+def repair_model(
+    model: str,
+    *,
+    checks=(),
+    start=None,
+    end=None,
+    grain: str = "day",
+    batch_size: int = 1,
+    max_periods: int = DEFAULT_MAX_PERIODS,
+    vars: Optional[dict] = None,
+    verify: bool = True,
+    retries: int = 0,
+    confirm: Callable[[RepairReport], bool] = lambda report: False,
+    project_dir=".",
+    profiles_dir=None,
+    target: Optional[str] = None,
+    on_event=None,
+    project: Optional[DbtProject] = None,
+) -> RepairReport:
+    """Find the periods the model's checks fail on, backfill exactly those (when
+    `confirm(report)` says so), and run the same checks again.
+
+    Refuses (InvalidInput) before anything is written: an unknown check, a
+    range without both ends, no check that maps to periods, more periods than
+    `max_periods`. A check that errors raises RepairFailed, nothing written.
+    """
+    from backfill.gaps import period_column
+    from backfill.runner import check_backfillable, parse_range, run_backfill
+
+    if (start is None) != (end is None):
+        raise InvalidInput("--start and --end go together: give both, or neither to repair every failing period.")
+    start_bound, end_bound = parse_range(start, end, grain) if start is not None else (None, None)
+    if not isinstance(max_periods, int) or max_periods < 1:
+        raise InvalidInput(f"--max-periods must be a whole number, 1 or more (got {max_periods}).")
+    project = project or DbtProject(project_dir, profiles_dir, target, vars)
+    info = project.model(model)
+    check_backfillable(info, verify)
+    found = period_checks(project, info, period_column(info), checks)
+    if not any(c.repairable for c in found):
+        reasons = "; ".join(f"{c.name}: {c.reason}" for c in found)
+        raise InvalidInput(f"No check of {info.name} can be mapped to periods, so nothing can be repaired"
+                           + (f" ({reasons})." if reasons else ": it declares no checks."))
+
+    report = RepairReport(info, grain, found, run_period_checks(project, found, grain, start_bound, end_bound))
+    broken = [o for o in report.before if o.status == "error"]
+    if broken:
+        raise RepairFailed(f"Check {broken[0].check.name} could not run ({broken[0].message or 'dbt error'}); "
+                           "nothing was repaired.")
+    report.plan = plan_repair(report.periods, grain, batch_size, max_periods)
+    if not report.plan or not confirm(report):  # nothing failing, or not confirmed: nothing is written
+        return report
+    report.confirmed = True
+    report.run = run_backfill(
+        info.name, windows=[(format_bound(a), format_bound(b)) for a, b in period_windows(report.periods, grain)],
+        grain=grain, batch_size=batch_size, vars=vars, verify=verify, retries=retries,
+        notes={"repair": {"checks_before": [o.as_dict() for o in report.before],
+                          "periods": report.period_rows()}},
+        project=project, on_event=on_event,
+    )
+    report.after = run_period_checks(project, found, grain, start_bound, end_bound)
+    _record_after(project, report)
+    return report
+
+
+def _record_after(project: DbtProject, report: RepairReport) -> None:
+    """The checks after the repair, and each period before → after, go into the run's audit record."""
+    from backfill.audit import Audit
+
+    Audit(project).add_notes(report.run.run_id, repair={
+        "checks_before": [o.as_dict() for o in report.before],
+        "checks_after": [o.as_dict() for o in report.after],
+        "periods": report.period_rows(),
+    })
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _normal(name) -> str:
+    return str(name or "").strip().strip('"`[]').lower()
