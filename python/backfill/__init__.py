@@ -7,7 +7,7 @@ batches, reconcile sources, rerun old days reproducibly.
 
 __version__ = "0.1.0"
 
-__all__ = ["run_backfill", "resume_backfill", "__version__"]
+__all__ = ["run_backfill", "resume_backfill", "repair_model", "__version__"]
 
 
 def __getattr__(name):
@@ -16,4 +16,8 @@ def __getattr__(name):
         from backfill import runner
 
         return getattr(runner, name)
+    if name == "repair_model":
+        from backfill.repair import repair_model
+
+        return repair_model
     raise AttributeError(name)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.errors import BackfillFailed, InvalidInput
 from backfill.gaps import as_bound
-from backfill.planning import (Batch, Bound, format_bound, last_in_period, period_start, period_windows, periods_between,
-                               plan_repair)
+from backfill.planning import (Batch, Bound, format_bound, last_in_period, next_period, period_start, period_windows,
+                               periods_between, plan_repair)
 from backfill.reconcile import _as_list
 
 DEFAULT_MAX_PERIODS = 31
@@ -241,13 +242,24 @@ def _failing_periods(project: DbtProject, check: PeriodCheck, relation: str, gra
             if row["gap_start"] is None:  # no rows at all and no start: nothing names the periods
                 unmapped += 1
                 continue
-            first, last = as_bound(row["gap_start"], grain), as_bound(row["gap_end"], grain)
-            periods.update(periods_between(first, last_in_period(period_start(last, check.grain), check.grain), grain))
+            periods.update(gap_periods(row["gap_start"], row["gap_end"], check.grain, grain))
         return sorted(periods), unmapped
     rows = project.query(f"select distinct {check.period_output} as failing_period from {relation}")
     values = [row["failing_period"] for row in rows]
     periods = {period_start(as_bound(v, grain), grain) for v in values if v is not None}
     return sorted(periods), sum(v is None for v in values)
+
+
+def gap_periods(gap_start, gap_end, gap_grain: str, grain: str) -> list[Bound]:
+    """The periods of `grain` a missing range of `gap_grain` periods covers
+    (a missing day is 24 hours; a missing hour is its day)."""
+    first = _instant(as_bound(gap_start, gap_grain))
+    after = _instant(next_period(as_bound(gap_end, gap_grain), gap_grain))  # the first instant after the gap
+    return periods_between(as_bound(first, grain), as_bound(after - timedelta(hours=1), grain), grain)
+
+
+def _instant(value: Bound) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
 
 
 def _within(period: Bound, start: Optional[Bound], end: Optional[Bound], grain: str) -> bool:

@@ -68,3 +68,17 @@ def test_dbt_unique_on_the_period_column_maps_and_not_null_does_not():
     assert unique.period_output == "unique_field"
     not_null = classify(node("not_null", column_name="order_date"), MODEL, "order_date")
     assert not_null.reason == "its failing rows are not grouped by the period column order_date"
+
+
+def test_a_missing_range_is_expanded_to_the_repair_grain():
+    from datetime import date, datetime
+
+    from backfill.repair import gap_periods
+
+    assert gap_periods(date(2024, 2, 28), date(2024, 3, 1), "day", "day") == [
+        date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1)]
+    hours = gap_periods(date(2024, 3, 30), date(2024, 3, 30), "day", "hour")
+    assert hours[0] == datetime(2024, 3, 30, 0) and hours[-1] == datetime(2024, 3, 30, 23) and len(hours) == 24
+    assert gap_periods(datetime(2024, 3, 30, 23), datetime(2024, 3, 31, 1), "hour", "day") == [
+        date(2024, 3, 30), date(2024, 3, 31)]
+    assert len(gap_periods(date(2024, 2, 1), date(2024, 2, 1), "month", "day")) == 29  # a leap February
