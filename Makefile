@@ -30,8 +30,12 @@ demo: install
 lint: install
 	$(BIN)/sqlfluff lint --disable-progress-bar models snapshots macros tests integration_tests/models
 
+# Tests run in parallel, one worker per core; a module's tests stay on one worker
+# (they share its warehouse fixture). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
+
 test: install lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 unit: install
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)

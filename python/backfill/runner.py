@@ -347,6 +347,13 @@ def _run_in_order(project, info, run, todo, options, report, notify, audit) -> N
 def _run_concurrently(project, info, run, todo, options, report, notify, audit) -> None:
     """Independent batches in separate processes (dbtRunner is not thread-safe),
     each with its own connection; the audit trail is written from here."""
+    if todo and not relation_exists(project, info):
+        # The first batch creates the table; two batches doing that at once collide
+        # ("relation already exists"), so it runs alone before the others fan out.
+        _run_in_order(project, info, run, todo[:1], options, report, notify, audit)
+        if report.failed:
+            return
+        todo = todo[1:]
     queue = list(todo)
     attempts: dict[int, int] = {}
     context = get_context("spawn")
@@ -397,6 +404,14 @@ def check_history(project, info, plan, grain, accept_changes: bool, notify) -> N
             f"Recomputing {info.name} would change stored history in {len(overwritten)} {grain}(s) ({shown}); "
             "nothing was written: pass --accept-changes to overwrite them."
         )
+
+
+def relation_exists(project: DbtProject, info: ModelInfo) -> bool:
+    """Whether the model's table is in the warehouse yet."""
+    rows = project.query(
+        f"select {{{{ 1 if load_relation(ref('{info.package_name}', '{info.name}')) is not none else 0 }}}} as present"
+    )
+    return bool(int(rows[0]["present"]))
 
 
 def check_concurrency(project: DbtProject) -> None:
