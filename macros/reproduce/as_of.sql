@@ -11,7 +11,10 @@
 
     When `relation` is a snapshot of the project and `valid_from` / `valid_to`
     are not given, its own settings are used: renamed meta columns
-    (`snapshot_meta_column_names`) and `dbt_valid_to_current`.
+    (`snapshot_meta_column_names`) and `dbt_valid_to_current`. Keys deleted at
+    the source by then are absent, whether the snapshot closed their last
+    version (`hard_deletes: invalidate`) or recorded the deletion as a row of
+    its own (`hard_deletes: new_record`, flagged in `dbt_is_deleted`).
 -#}
 {% macro as_of(
     relation,
@@ -40,7 +43,8 @@
             valid_from='versions.' ~ from_column,
             valid_to='versions.' ~ to_column,
             end_inclusive=end_inclusive,
-            valid_to_current=current) }}
+            valid_to_current=current,
+            deleted=('versions.' ~ snapshot.is_deleted) if snapshot.is_deleted else none) }}
     )
 {%- endmacro %}
 
@@ -48,10 +52,17 @@
 {% macro _snapshot_settings(relation) %}
     {#- The validity columns of `relation`: the dbt defaults, or those of the project's
         snapshot that builds it (renamed meta columns, dbt_valid_to_current). -#}
-    {%- set settings = {'valid_from': 'dbt_valid_from', 'valid_to': 'dbt_valid_to', 'valid_to_current': none} -%}
+    {%- set settings = {'valid_from': 'dbt_valid_from', 'valid_to': 'dbt_valid_to', 'valid_to_current': none,
+                        'is_deleted': none} -%}
     {%- if not execute or relation.identifier is not defined -%}
         {{ return(settings) }}
     {%- endif -%}
+    {#- A deletion flag, when the relation has one (snapshots with hard_deletes: new_record). -#}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if column.name | lower == 'dbt_is_deleted' -%}
+            {%- do settings.update({'is_deleted': column.name}) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'snapshot' -%}
         {%- set same_name = (node.alias or node.name) | lower == (relation.identifier or '') | lower -%}
         {%- set same_schema = (node.schema or '') | lower == (relation.schema or '') | lower -%}
@@ -62,6 +73,9 @@
                 'valid_to': names.get('dbt_valid_to') or 'dbt_valid_to',
                 'valid_to_current': node.config.get('dbt_valid_to_current'),
             }) -%}
+            {%- if names.get('dbt_is_deleted') and node.config.get('hard_deletes') == 'new_record' -%}
+                {%- do settings.update({'is_deleted': names.get('dbt_is_deleted')}) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(settings) }}

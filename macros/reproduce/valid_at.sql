@@ -7,11 +7,15 @@
       (exclusive), so the version that starts on a day is the one of that day and
       consecutive versions never overlap.
     - `end_inclusive=true` for hand-kept columns whose end is the last valid day
-      (`active_start_date` / `active_end_date`).
+      (`active_start_date` / `active_end_date`): the whole of that day counts, so
+      an event at 15:00 on the last day is in (`date_expr < valid_to + 1 day`).
     - An open end: `valid_to` null, or equal to `valid_to_current` (the snapshot's
       `dbt_valid_to_current` setting, e.g. "cast('9999-12-31' as date)"; a
       far-future value needs no mention, it is open anyway).
     - A version whose `valid_from` is null is never valid.
+    - `deleted`: the snapshot's deletion flag (`item.dbt_is_deleted`, written by
+      `hard_deletes: new_record`); a row flagged 'True' records that the key was
+      deleted, so it never matches.
 
     `date_expr` is a SQL expression evaluated per row, so the macro works in a
     join (`events.event_date`), or a date literal given as 'YYYY-MM-DD'. A date
@@ -28,17 +32,22 @@
     valid_from='dbt_valid_from',
     valid_to='dbt_valid_to',
     end_inclusive=false,
-    valid_to_current=none
+    valid_to_current=none,
+    deleted=none
 ) %}
     {{ return(adapter.dispatch('valid_at', 'backfill')(
-        date_expr, valid_from, valid_to, end_inclusive, valid_to_current)) }}
+        date_expr, valid_from, valid_to, end_inclusive, valid_to_current, deleted)) }}
 {% endmacro %}
 
-{% macro default__valid_at(date_expr, valid_from, valid_to, end_inclusive, valid_to_current) %}
+{% macro default__valid_at(date_expr, valid_from, valid_to, end_inclusive, valid_to_current, deleted=none) %}
     {%- set at = backfill._point_in_time(date_expr) -%}
-    {%- set end_test = (at ~ ' <= ' ~ valid_to) if end_inclusive else (at ~ ' < ' ~ valid_to) -%}
+    {#- The last valid day, whole: before the start of the next day (dates and timestamps alike). -#}
+    {%- set end_exclusive = dbt.dateadd('day', 1, 'cast(' ~ valid_to ~ ' as date)') if end_inclusive else valid_to -%}
     ({{ valid_from }} <= {{ at }} and ({{ valid_to }} is null
-    {%- if valid_to_current is not none %} or {{ valid_to }} = {{ valid_to_current }}{% endif %} or {{ end_test }}))
+    {%- if valid_to_current is not none %} or {{ valid_to }} = {{ valid_to_current }}{% endif %}
+    {#- #} or {{ at }} < {{ end_exclusive }})
+    {%- if deleted is not none %} and coalesce({{ dbt.cast(deleted, dbt.type_string()) }}, 'False') not in ('True', 'true')
+    {%- endif %})
 {%- endmacro %}
 
 

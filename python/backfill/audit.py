@@ -109,6 +109,13 @@ class Audit:
         self._ready = False
         self._lock: Optional[dict] = None  # the lock row this process holds
         self._staged: dict = {}  # records to write with the next write (one operation, not two)
+        self._exists = False
+
+    def exists(self) -> bool:
+        """Whether the audit tables are there; reading the trail never creates them."""
+        if not (self._ready or self._exists):
+            self._exists = self.project.relation_exists("backfill.audit_relation('backfill_runs')")
+        return self._ready or self._exists
 
     # -- writing ---------------------------------------------------------------
 
@@ -193,6 +200,8 @@ class Audit:
             {"table": "backfill_locks", "values": {"model": model, "run_id": run_id}}]})
 
     def lock_holder(self, model: str) -> Optional[dict]:
+        if not self.exists():
+            return None
         rows = self.project.query(
             "select model, run_id, host, pid, acquired_at, heartbeat_at "
             "from {{ backfill.audit_relation('backfill_locks') }} "
@@ -213,7 +222,8 @@ class Audit:
     # -- reading ---------------------------------------------------------------
 
     def runs(self, model: Optional[str] = None, run_id: Optional[str] = None, limit: int = 20) -> list[dict]:
-        self.ensure()
+        if not self.exists():
+            return []
         conditions = []
         if model:
             conditions.append(f"model = '{_escape(model)}'")
@@ -226,7 +236,8 @@ class Audit:
         )
 
     def batches(self, run_id: str) -> list[dict]:
-        self.ensure()
+        if not self.exists():
+            return []
         return self.project.query(
             "select * from {{ backfill.audit_relation('backfill_batches') }} "
             f"where run_id = '{_escape(run_id)}' order by batch_index"

@@ -12,15 +12,8 @@ import click
 import yaml
 
 from backfill import __version__
-from backfill.errors import EXIT_FAILED, InvalidInput
+from backfill.errors import EXIT_CODES, EXIT_FAILED, InvalidInput
 from backfill.planning import GRAINS
-
-EXIT_CODES = """\b
-Exit codes:
-  0  everything asked for was done and passed
-  1  work ran and something failed (a batch, a check)
-  2  refused before anything was written (bad input, unknown model)
-"""
 
 
 def parse_vars(text: str | None) -> dict:
@@ -30,10 +23,17 @@ def parse_vars(text: str | None) -> dict:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InvalidInput(f"--vars is not valid YAML: {str(error).splitlines()[0]}.") from None
+        raise InvalidInput(f"--vars is not valid YAML: {yaml_problem(error)}.") from None
     if not isinstance(value, dict):
         raise InvalidInput("--vars must be a mapping, e.g. --vars '{region: eu}'.")
     return value
+
+
+def yaml_problem(error: "yaml.YAMLError") -> str:
+    """What YAML found wrong, and where: `expected ',' or '}' (column 12)`."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} (column {mark.column + 1})" if mark is not None else problem
 
 
 @click.group(
@@ -71,7 +71,7 @@ def cli(ctx, project_dir, profiles_dir, target):
     ctx.obj = {"project_dir": project_dir, "profiles_dir": profiles_dir, "target": target}
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES)
 @click.option("--model", "-m", required=True, help="The incremental model to backfill (name or package.name).")
 @click.option("--start", default=None, help="First day (or hour) to backfill, inclusive: YYYY-MM-DD.")
 @click.option("--end", default=None, help="Last day (or hour) to backfill, inclusive: YYYY-MM-DD.")
@@ -90,11 +90,13 @@ def cli(ctx, project_dir, profiles_dir, target):
 @click.option("--verify-first", is_flag=True,
               help="Recompute the range into a scratch table first; refuse if stored history would change.")
 @click.option("--accept-changes", is_flag=True, help="With --verify-first: overwrite history that would change.")
+@click.option("--allow-append", is_flag=True,
+              help="Run a model that only appends (no delete_window pre-hook, no unique_key): reruns duplicate rows.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
 @click.pass_obj
 def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
-        concurrency, verify_first, accept_changes, dry_run, as_json):
+        concurrency, verify_first, accept_changes, allow_append, dry_run, as_json):
     """Backfill MODEL over [--start, --end] in batches, one dbt run per batch.
 
     Each batch receives the window as the vars start_date / end_date (inclusive
@@ -138,6 +140,7 @@ def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify,
         gaps_only=gaps_only,
         verify_first=verify_first,
         accept_changes=accept_changes,
+        allow_append=allow_append,
         dry_run=dry_run,
         project_dir=obj["project_dir"],
         profiles_dir=obj["profiles_dir"],

@@ -7,9 +7,10 @@ import json
 import click
 
 from backfill.audit import DEFAULT_LOCK_TTL_SECONDS, INTERRUPTED, RUNNING, Audit
+from backfill.errors import EXIT_CODES, BackfillError
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES)
 @click.option("--model", "-m", default=None, help="Only runs of this model.")
 @click.option("--run", "run_id", default=None, help="One run, with all its batches.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1), help="How many recent runs.")
@@ -32,11 +33,12 @@ def status(obj, model, run_id, limit, as_json):
     audit = Audit(project)
     runs = [effective_status(audit, run) for run in audit.runs(model=model, run_id=run_id, limit=limit)]
     if run_id and not runs:
-        raise click.ClickException(f"No backfill run '{run_id}' in the audit trail.")
+        raise BackfillError(f"No backfill run '{run_id}' in the audit trail.")
     detail = run_id or (len(runs) == 1 and runs[0]["run_id"])
     batches = audit.batches(detail) if detail else []
     if as_json:
-        click.echo(json.dumps({"runs": runs, "batches": batches}, default=str, indent=2))
+        click.echo(json.dumps({"runs": [as_json_run(r) for r in runs], "batches": [as_json_batch(b) for b in batches]},
+                              default=str, indent=2))
         return
     if not runs:
         click.echo("No backfill runs recorded" + (f" for model '{model}'." if model else "."))
@@ -62,6 +64,25 @@ def status(obj, model, run_id, limit, as_json):
         show_repair(runs[0])
 
 
+def _parsed(value):
+    """A JSON column read back: a string on some warehouses, already parsed on others."""
+    return json.loads(value) if isinstance(value, str) and value else value
+
+
+def as_json_run(run: dict) -> dict:
+    """A run as --json shows it: options as an object, counts as numbers."""
+    return {**run, "options": _parsed(run["options"]) or {},
+            **{k: None if run[k] is None else int(run[k]) for k in ("batch_size", "batches_total", "batches_done")}}
+
+
+def as_json_batch(batch: dict) -> dict:
+    """A batch as --json shows it: checks as a list, numbers as numbers."""
+    number = lambda value, kind: None if value is None else kind(value)  # noqa: E731
+    return {**batch, "checks": _parsed(batch["checks"]) or [], "batch_index": int(batch["batch_index"]),
+            "attempts": number(batch["attempts"], int), "rows_written": number(batch["rows_written"], int),
+            "duration_s": number(batch["duration_s"], float)}
+
+
 def show_repair(run: dict) -> None:
     """A repair's checks, per period: what failed before the rerun and after it."""
     options = run["options"]
@@ -85,7 +106,7 @@ def effective_status(audit: Audit, run: dict) -> dict:
     return run
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES)
 @click.argument("run_id", required=False)
 @click.option("--model", "-m", default=None, help="Resume the latest unfinished run of this model.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")

@@ -43,6 +43,8 @@ class ModelInfo:
     event_time: Optional[str]
     columns: tuple[str, ...]
     meta: dict = field(default_factory=dict)
+    pre_hooks: tuple[str, ...] = ()
+    unique_key: Optional[object] = None
 
     @property
     def selector(self) -> str:
@@ -53,6 +55,18 @@ class ModelInfo:
     def backfill_settings(self) -> dict:
         """The model's `meta: {backfill: {...}}` settings."""
         return dict(self.meta.get("backfill") or {})
+
+    @property
+    def rerun_behaviour(self) -> str:
+        """What rerunning a window does to the rows already there:
+        "replaced" (the delete_window pre-hook, or dbt's microbatch / insert_overwrite),
+        "merged" (a unique_key: changed rows replaced, rows no longer produced stay),
+        "appended" (nothing removes them: a rerun duplicates the window)."""
+        if self.incremental_strategy in ("microbatch", "insert_overwrite") or any(
+            "delete_window" in hook for hook in self.pre_hooks
+        ):
+            return "replaced"
+        return "merged" if self.unique_key else "appended"
 
     @property
     def window_var_names(self) -> tuple[str, str]:
@@ -193,6 +207,8 @@ class DbtProject:
             event_time=config.get("event_time"),
             columns=tuple(node.columns),
             meta=dict(config.meta or node.meta or {}),
+            pre_hooks=tuple(hook.sql for hook in config.pre_hook or ()),
+            unique_key=config.get("unique_key"),
         )
 
     # -- work -------------------------------------------------------------
@@ -251,6 +267,22 @@ class DbtProject:
         table = node_results[0].agate_table
         return [dict(zip(table.column_names, row)) for row in table.rows]
 
+    def relation_exists(self, relation: str) -> bool:
+        """Whether a relation is in the warehouse; `relation` is Jinja that yields one:
+        `ref('pkg', 'model')`, `backfill.audit_relation('backfill_runs')`."""
+        rows = self.query(f"select {{{{ 1 if load_relation({relation}) is not none else 0 }}}} as present")
+        return bool(int(rows[0]["present"]))
+
+    @property
+    def target_name(self) -> Optional[str]:
+        """The target in use: --target, else the profile's own default."""
+        if self.target:
+            return self.target
+        try:
+            return self.credentials_and_target()[1]
+        except Exception:  # an unreadable profile fails later, with dbt's own message
+            return None
+
     def _forget_inline_queries(self) -> None:
         """dbt drops the node of `show --inline` from the manifest only when the
         query succeeds; a failed one would break every later query ("Error
@@ -261,6 +293,10 @@ class DbtProject:
 
     def credentials(self):
         """The connection settings of the selected target, rendered by dbt itself."""
+        return self.credentials_and_target()[0]
+
+    def credentials_and_target(self):
+        """(credentials, target name) of the selected target, rendered by dbt itself."""
         from dbt.config.profile import Profile, read_profile
         from dbt.config.renderer import ProfileRenderer
         from dbt.config.project import load_raw_project
@@ -277,14 +313,17 @@ class DbtProject:
         target_name, profile_data = Profile.render_profile(
             raw_profiles[profile_name], profile_name, self.target, renderer
         )
-        return Profile._credentials_from_profile(profile_data, profile_name, target_name)
+        return Profile._credentials_from_profile(profile_data, profile_name, target_name), target_name
 
 
 # How long an invocation waits for a DuckDB file another process holds.
 BUSY_WAIT_SECONDS = float(os.environ.get("BACKFILL_BUSY_WAIT_SECONDS", "10"))
 
 # Nothing on the console (the runner prints its own lines); dbt.log keeps the details.
-QUIET = ["--log-level", "none", "--log-level-file", "info", "--no-use-colors"]
+# No run_results.json / manifest.json per invocation: writing them costs more than a
+# small batch itself (measured: 0.34 s → 0.20 s per `dbt run`), and the audit trail
+# is the record of a backfill.
+QUIET = ["--log-level", "none", "--log-level-file", "info", "--no-use-colors", "--no-write-json"]
 
 
 def _error_collector(errors: list):

@@ -12,6 +12,14 @@ import click
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
 
+# The epilog of every command's --help.
+EXIT_CODES = """\b
+Exit codes:
+  0  everything asked for was done and passed
+  1  work ran and something failed (a batch, a check)
+  2  refused before anything was written (bad input, unknown model)
+"""
+
 
 class BackfillError(click.ClickException):
     """Base class: refused before anything was written."""

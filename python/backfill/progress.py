@@ -24,6 +24,8 @@ class Progress:
         self.done = 0
         self.rows = 0
         self.current = ""
+        self.label_width = 27
+        self.index_width = 3
 
     def event(self, kind: str, payload) -> None:
         getattr(self, f"on_{kind}")(payload)
@@ -39,7 +41,9 @@ class Progress:
                              skipped=[b.index for b in report.skipped])
         if not report.plan:
             return self.line(f"Nothing to backfill for {report.model.name}: no period is missing.")
-        if report.skipped:
+        self.label_width = max(len(b.label()) for b in report.plan)
+        self.index_width = max(3, len(str(len(report.plan))))
+        if report.resumed:
             return self.line(
                 f"Resuming run {report.run_id} of {report.model.name}: {self.total} of {len(report.plan)} "
                 f"batch(es) left ({len(report.skipped)} already done)."
@@ -50,7 +54,12 @@ class Progress:
         self.line(f"Plan for {what}. Dry run: nothing is written.")
         for batch in report.plan:
             window_vars = json.dumps(self.window_vars(batch, report))
-            self.line(f"  batch {batch.index:>3}  {batch.label():<27}  --vars '{window_vars}'")
+            self.line(f"  batch {self.batch_columns(batch)}  --vars '{window_vars}'")
+
+    def on_warning(self, text: str) -> None:
+        if self.as_json:
+            return self.emit("warning", message=text)
+        self.line(f"Warning: {text}")
 
     def on_verified(self, report) -> None:
         """--verify-first: what a rerun would change, before anything runs."""
@@ -70,7 +79,7 @@ class Progress:
         batch, attempt, error, wait_s = payload
         if self.as_json:
             return self.emit("batch_retry", batch=batch.index, attempt=attempt, error=error, wait_seconds=wait_s)
-        self.line(f"  batch {batch.index:>3}  {batch.label():<27}  attempt {attempt} failed, retrying in "
+        self.line(f"  batch {self.batch_columns(batch)}  attempt {attempt} failed, retrying in "
                   f"{wait_s:g}s: {error}")
 
     def on_batch_finished(self, result) -> None:
@@ -84,7 +93,7 @@ class Progress:
         rows = f"  {count} row{'' if count == 1 else 's'}" if count is not None else ""
         state = "ok" if result.succeeded else "FAILED"
         tries = f"  ({result.attempts} attempts)" if result.attempts > 1 else ""
-        self.line(f"  batch {result.batch.index:>3}  {result.batch.label():<27}  {state}  "
+        self.line(f"  batch {self.batch_columns(result.batch)}  {state}  "
                   f"{result.seconds:.1f}s{rows}{tries}")
         if not result.succeeded:
             self.line(f"             {result.message}")
@@ -94,12 +103,17 @@ class Progress:
 
     def on_finished(self, report) -> None:
         if self.as_json:
-            return self.emit("finished", run_id=report.run_id, status="success" if report.succeeded else "failed",
+            status = "dry_run" if report.dry_run else ("success" if report.succeeded else "failed")
+            return self.emit("finished", run_id=report.run_id, status=status,
                              batches_done=len(report.skipped) + sum(r.succeeded for r in report.results),
                              batches_total=len(report.plan), rows=self.rows,
                              seconds=round(time.monotonic() - self.started, 3))
 
     # -- output ----------------------------------------------------------------------
+
+    def batch_columns(self, batch) -> str:
+        """`  12  2024-01-08 → 2024-01-14`, aligned over the whole plan (hours, 1000+ batches)."""
+        return f"{batch.index:>{self.index_width}}  {batch.label():<{self.label_width}}"
 
     @staticmethod
     def window_vars(batch, report) -> dict:

@@ -50,6 +50,7 @@ class RunReport:
     run_id: Optional[str] = None
     dry_run: bool = False
     skipped: list[Batch] = field(default_factory=list)  # done by an earlier attempt (resume)
+    resumed: bool = False
     results: list[BatchResult] = field(default_factory=list)
 
     @property
@@ -106,6 +107,15 @@ def check_backfillable(model: ModelInfo, verify: bool) -> None:
         )
 
 
+def check_rerun_replaces(model: ModelInfo, allow_append: bool) -> None:
+    """A batch must replace its window; a model that only appends would duplicate it."""
+    if model.rerun_behaviour == "appended" and not allow_append:
+        raise UnsupportedModel(
+            f"Model '{model.name}' only appends (no unique_key, no backfill.delete_window pre-hook), so "
+            "rerunning a window would duplicate its rows: add the pre-hook (README: two lines) or pass --allow-append."
+        )
+
+
 def plan_run(start, end, grain: str = "day", batch_size: int = 1) -> list[Batch]:
     """Validate the range options and plan the batches (no I/O)."""
     start_bound, end_bound = parse_range(start, end, grain)
@@ -139,6 +149,7 @@ def run_backfill(
     notes: Optional[dict] = None,
     verify_first: bool = False,
     accept_changes: bool = False,
+    allow_append: bool = False,
     dry_run: bool = False,
     project_dir=".",
     profiles_dir=None,
@@ -177,6 +188,7 @@ def run_backfill(
     project = project or DbtProject(project_dir, profiles_dir, target, options.vars)
     info = project.model(model)
     check_backfillable(info, verify)
+    check_rerun_replaces(info, allow_append)
     start_var, end_var = info.window_var_names
     clashing = sorted({start_var, end_var} & set(options.vars))
     if clashing:
@@ -187,6 +199,9 @@ def run_backfill(
         plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size)
     report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run)
     notify = on_event or (lambda kind, payload: None)
+    if info.rerun_behaviour == "merged":
+        notify("warning", f"{info.name} has no backfill.delete_window pre-hook: a batch updates rows by its "
+                          "unique_key, but rows of the window that the model no longer produces stay.")
     if verify_first and plan:
         check_history(project, info, plan, grain, accept_changes, notify)
     if dry_run or not plan:
@@ -197,7 +212,7 @@ def run_backfill(
     run = RunRecord(
         run_id=new_run_id(),
         model=info.name,
-        target_name=project.target,
+        target_name=project.target_name,
         range_start=format_bound(plan[0].start),
         range_end=format_bound(plan[-1].end),
         grain=grain,
@@ -232,8 +247,10 @@ def resume_backfill(
     if run_id and not candidates:
         raise BackfillError(f"No backfill run '{run_id}' in the audit trail.")
     unfinished = [r for r in candidates if r["status"] != SUCCESS]
+    scope = f"run {run_id}" if run_id else (f"model '{model}'" if model else "this target")
+    if not candidates:
+        raise BackfillError(f"Nothing to resume: no backfill of {scope} is recorded in the audit trail.")
     if not unfinished:
-        scope = f"run {run_id}" if run_id else (f"model '{model}'" if model else "this target")
         raise BackfillError(f"Nothing to resume: every recorded backfill of {scope} finished successfully.")
     row = unfinished[0]
     stored = _options_from_dict(_json(row["options"]))
@@ -258,7 +275,7 @@ def resume_backfill(
         if record.status == SUCCESS:
             skipped.append(batch)
     run = run_record(row)
-    report = RunReport(model=info, grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped)
+    report = RunReport(model=info, grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped, resumed=True)
     notify = on_event or (lambda kind, payload: None)
     audit.acquire_lock(info.name, run.run_id)
     notify("planned", report)
@@ -347,7 +364,7 @@ def _run_in_order(project, info, run, todo, options, report, notify, audit) -> N
 def _run_concurrently(project, info, run, todo, options, report, notify, audit) -> None:
     """Independent batches in separate processes (dbtRunner is not thread-safe),
     each with its own connection; the audit trail is written from here."""
-    if todo and not relation_exists(project, info):
+    if todo and not project.relation_exists(f"ref('{info.package_name}', '{info.name}')"):
         # The first batch creates the table; two batches doing that at once collide
         # ("relation already exists"), so it runs alone before the others fan out.
         _run_in_order(project, info, run, todo[:1], options, report, notify, audit)
@@ -404,14 +421,6 @@ def check_history(project, info, plan, grain, accept_changes: bool, notify) -> N
             f"Recomputing {info.name} would change stored history in {len(overwritten)} {grain}(s) ({shown}); "
             "nothing was written: pass --accept-changes to overwrite them."
         )
-
-
-def relation_exists(project: DbtProject, info: ModelInfo) -> bool:
-    """Whether the model's table is in the warehouse yet."""
-    rows = project.query(
-        f"select {{{{ 1 if load_relation(ref('{info.package_name}', '{info.name}')) is not none else 0 }}}} as present"
-    )
-    return bool(int(rows[0]["present"]))
 
 
 def check_concurrency(project: DbtProject) -> None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, WAREHOUSES, _warehouse_kind, make_user_project
 
 pytestmark = pytest.mark.slow
 
@@ -292,3 +292,72 @@ def test_valid_at_on_hand_kept_validity_columns_with_an_inclusive_end(warehouse)
         ("2024-02-01", 2),  # open end
         ("2024-02-01", 3),
     ]
+
+    # Timestamps on the inclusive last day are in, the whole day long; the next midnight is out.
+    moments = show(
+        warehouse,
+        """
+        with validity as (
+            select 1 as item_id, cast('2024-01-01' as date) as active_start_date,
+                   cast('2024-01-31' as date) as active_end_date
+        ),
+        moments as (
+            select cast('2024-01-31 00:00:00' as timestamp) as happened_at
+            union all select cast('2024-01-31 15:00:00' as timestamp)
+            union all select cast('2024-01-31 23:59:59' as timestamp)
+            union all select cast('2024-02-01 00:00:00' as timestamp)
+        )
+        select moments.happened_at, validity.item_id
+        from moments
+        left join validity
+            on {{ backfill.valid_at('moments.happened_at', valid_from='validity.active_start_date',
+                                    valid_to='validity.active_end_date', end_inclusive=true) }}
+        order by 1
+        """,
+    )
+    assert [(row["happened_at"][:19].replace("T", " "), row["item_id"]) for row in moments] == [
+        ("2024-01-31 00:00:00", 1),
+        ("2024-01-31 15:00:00", 1),
+        ("2024-01-31 23:59:59", 1),
+        ("2024-02-01 00:00:00", None),
+    ]
+
+
+NEW_RECORD_SNAPSHOT = """
+snapshots:
+  - name: orders_snapshot
+    relation: ref('raw_orders')
+    config:
+      unique_key: order_id
+      strategy: timestamp
+      updated_at: occurred_at
+      hard_deletes: new_record
+"""
+
+
+@pytest.mark.parametrize("kind", WAREHOUSES)
+def test_as_of_leaves_out_keys_deleted_under_hard_deletes_new_record(tmp_path, kind):
+    from types import SimpleNamespace
+
+    project = make_user_project(tmp_path, _warehouse_kind(SimpleNamespace(param=kind)),
+                                {"snapshots/orders_snapshot.yml": NEW_RECORD_SNAPSHOT})
+    try:
+        project.dbt("seed")
+        project.dbt("snapshot")
+        project.sql(f'delete from "{project.schema}".raw_orders where order_id = 1')
+        project.dbt("snapshot")
+        # dbt wrote a row of its own for the deletion: flagged, valid from the second snapshot on.
+        flagged = project.sql(f'select count(*) from "{project.schema}".orders_snapshot '
+                              "where order_id = 1 and dbt_is_deleted = 'True'")
+        assert flagged == [(1,)]
+
+        def order_ids(day: str) -> list[int]:
+            rows = show(project, f"select order_id from {{{{ backfill.as_of(ref('orders_snapshot'), '{day}') }}}} "
+                                 "as orders order by 1")
+            return [row["order_id"] for row in rows]
+
+        later = order_ids("2999-01-01")
+        assert 1 not in later and len(later) == len(project.sql(f'select * from "{project.schema}".raw_orders'))
+        assert order_ids("2024-02-28")[:1] == [1]  # before the deletion it was there
+    finally:
+        project.drop()
