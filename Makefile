@@ -40,5 +40,23 @@ test: install lint
 unit: install
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# Benchmarks (issue 8; bench/): not tests, never run in CI. Both need the PostgreSQL
+# server of the tests and install the bench extras (pandas, reladiff) first.
+#   make bench        full sizes, about 45 minutes on a quiet 2-core machine, ~12 GB of
+#                     free memory (pandas holds two 10-million-row tables): rewrites
+#                     BENCHMARKS.md and the headline lines of the README
+#   make bench-quick  tiny sizes, a few minutes: bench/results/BENCHMARKS-quick.md
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS='--warehouses postgres --scenarios 4'.
+BENCH_INSTALL = $(BIN)/python -c 'import pandas, reladiff' 2>/dev/null || \
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+
+bench: install
+	@$(BENCH_INSTALL)
+	$(BIN)/python -m bench --preset full --require-all --output BENCHMARKS.md --readme README.md $(BENCH_ARGS)
+
+bench-quick: install
+	@$(BENCH_INSTALL)
+	$(BIN)/python -m bench --preset quick --output bench/results/BENCHMARKS-quick.md $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) target dbt_packages logs *.duckdb integration_tests/target integration_tests/dbt_packages

@@ -56,18 +56,23 @@
     {%- if not names -%}
         {{ exceptions.raise_compiler_error("backfill: exclude " ~ exclude ~ " has no columns (does it exist?).") }}
     {%- endif -%}
-    {%- set wanted = backfill._as_list(partition_by) | map('lower') | list -%}
-    {#- lower-cased partition name -> the exclusion's own column, quoted -#}
+    {#- the check's partition name, lower-cased as given -> the exclusion's own column, quoted. A name
+        matches as everywhere in the package (backfill._matched_column, the rule of column_identifiers:
+        ignoring case, a quoted name exactly); a partition the exclusion has no column for is not a limit. -#}
     {%- set partition_columns = {} -%}
-    {%- for name in names[1:] if (name | lower) in wanted -%}
-        {%- do partition_columns.update({name | lower: adapter.quote(name)}) -%}
+    {%- for wanted in backfill._as_list(partition_by) -%}
+        {%- set real = backfill._matched_column(wanted, names[1:]) -%}
+        {%- if real is not none -%}
+            {%- do partition_columns.update({wanted | lower: adapter.quote(real)}) -%}
+        {%- endif -%}
     {%- endfor -%}
+    {%- set date_column = adapter.quote(names[0]) -%}
     {%- set sql -%}
         select distinct
             {{ backfill._qualified('excluded', partition_columns.values() | list)
-                ~ backfill.period_of('excluded.' ~ adapter.quote(names[0]), grain) }} as period_start
+                ~ backfill.period_of('excluded.' ~ date_column, grain) }} as period_start
         from {{ source_sql }} as excluded
-        where excluded.{{ adapter.quote(names[0]) }} is not null
+        where excluded.{{ date_column }} is not null
     {%- endset -%}
     {{ return({'sql': sql, 'partition_columns': partition_columns}) }}
 {% endmacro %}

@@ -53,6 +53,47 @@
 {% endmacro %}
 
 
+
+{#-
+    The periods of `grain` that lie wholly inside the inclusive window
+    [`start`, `end`] (a date names its whole day, `YYYY-MM-DD HH:00` that hour),
+    as a mapping `first` / `last` of period starts, or none when no whole period
+    fits: a window of three days holds no whole week. A batch of the runner is
+    checked at a test's own grain over these periods only, so a period cut by
+    the window is not judged on rows outside it.
+-#}
+{% macro whole_periods(grain, start, end) %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- do backfill.period_bounds(grain, start, end) -%}  {#- refuses a bad grain, date or order -#}
+    {%- set one_hour = modules.datetime.timedelta(hours=1) -%}
+    {%- set window_start = backfill._parse_bound('start', start, 'hour', false) -%}
+    {%- set window_after = backfill._parse_bound('end', end, 'hour', true) + one_hour -%}
+    {%- set first = backfill._period_floor(backfill._in_grain(window_start, grain), grain) -%}
+    {%- if backfill._instant(first) < window_start -%}
+        {%- set first = backfill._period_step(first, grain, 1) -%}
+    {%- endif -%}
+    {%- set last = backfill._period_floor(backfill._in_grain(window_after - one_hour, grain), grain) -%}
+    {%- if backfill._instant(backfill._period_step(last, grain, 1)) > window_after -%}
+        {%- set last = backfill._period_step(last, grain, -1) -%}
+    {%- endif -%}
+    {{ return({'first': first, 'last': last} if first <= last else none) }}
+{% endmacro %}
+
+
+{% macro _in_grain(instant, grain) %}
+    {#- An instant (a datetime) as a value of `grain`: itself for hours, its date otherwise. -#}
+    {{ return(instant if grain == 'hour' else instant.date()) }}
+{% endmacro %}
+
+
+{% macro _instant(value) %}
+    {#- The first instant of a date, or a datetime itself, to compare dates with hours. -#}
+    {{ return(modules.datetime.datetime(value.year, value.month, value.day,
+                                        value.hour if value.hour is defined else 0)) }}
+{% endmacro %}
+
 {% macro _parse_bound(name, value, grain, is_end) %}
     {#- A date for day/week/month, a datetime (whole hour) for hour; a date as an hour
         bound names the whole day: its first hour as a start, its last as an end. -#}

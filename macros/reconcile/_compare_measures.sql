@@ -18,11 +18,20 @@
             ~ groups | length ~ " and " ~ compare_groups | length ~ ").") }}
     {%- endif -%}
     {%- set grouped = groups | length > 0 -%}
-    {%- set measure = 'count(*)' if column is none else 'sum(' ~ backfill._reconcile_identifier(column) ~ ')' -%}
-    {%- set compare_measure = 'count(*)' if column is none
-        else 'sum(' ~ backfill._reconcile_identifier(compare_column) ~ ')' -%}
-    {%- set model_group_columns = backfill._reconcile_identifiers(groups) -%}
-    {%- set compare_group_columns = backfill._reconcile_identifiers(compare_groups) -%}
+    {#- Each side's columns resolved in one look (backfill.column_identifiers' rule): real names quoted,
+        a column the relation does not have refused in one sentence. -#}
+    {%- set model_side = backfill._reconcile_resolved(
+        relation, groups + ([column] if column is not none else []), window_column, test_name) -%}
+    {%- set compare_side = backfill._reconcile_resolved(
+        compare_relation, compare_groups + ([compare_column] if column is not none else []), compare_window_column,
+        test_name) -%}
+    {%- do backfill._reconcile_same_types(
+        model_side.columns[:groups | length], compare_side.columns[:groups | length],
+        'group_by', 'compare_group_by', test_name) -%}
+    {%- set measure = 'count(*)' if column is none else 'sum(' ~ model_side.columns[-1].sql ~ ')' -%}
+    {%- set compare_measure = 'count(*)' if column is none else 'sum(' ~ compare_side.columns[-1].sql ~ ')' -%}
+    {%- set model_group_columns = model_side.columns[:groups | length] | map(attribute='sql') | list -%}
+    {%- set compare_group_columns = compare_side.columns[:groups | length] | map(attribute='sql') | list -%}
     {%- set group_columns = backfill._reconcile_numbered('group', groups | length, trailing_comma=true) -%}
     {%- set group_by_model = ('group by ' ~ model_group_columns | join(', ')) if grouped else '' -%}
     {%- set group_by_compare = ('group by ' ~ compare_group_columns | join(', ')) if grouped else '' -%}
@@ -30,8 +39,11 @@
         if grouped else '' -%}
     {%- set fails_when_missing = 'when groups_measured.model_rows = 0 or groups_measured.compare_rows = 0 then 1'
         if grouped else '' -%}
-    {%- set within_tolerance_pct = ('when abs(groups_measured.difference) * 100 <= ' ~ tolerance_pct
-        ~ ' * groups_measured.larger_side then 0') if tolerance_pct is not none else '' -%}
+    {#- Both comparisons on numbers rounded to 9 decimals (_reconcile_rounded): a difference of exactly the
+        tolerance passes with float columns too. The relative one compares the percentage itself. -#}
+    {%- set within_tolerance_pct = ('when groups_measured.larger_side > 0 and '
+        ~ backfill._reconcile_rounded('100.0 * abs(groups_measured.difference) / groups_measured.larger_side')
+        ~ ' <= ' ~ tolerance_pct ~ ' then 0') if tolerance_pct is not none else '' -%}
     {%- set missing_in = "case when model_rows = 0 then 'model' when compare_rows = 0 then 'compare_model' end"
         if grouped else 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
     {%- set row_counts = 'model_rows, compare_rows,' if column is not none else '' -%}
@@ -43,7 +55,7 @@ with model_groups as (
         count(*) as side_rows,
         {{ measure }} as side_value
     from {{ relation }}
-    where {{ backfill._reconcile_side_filter(where, window_column) }}
+    where {{ backfill._reconcile_side_filter(where, model_side.window) }}
     {{ group_by_model }}
 
 ),
@@ -55,7 +67,7 @@ compare_groups as (
         count(*) as side_rows,
         {{ compare_measure }} as side_value
     from {{ compare_relation }}
-    where {{ backfill._reconcile_side_filter(compare_where, compare_window_column) }}
+    where {{ backfill._reconcile_side_filter(compare_where, compare_side.window) }}
     {{ group_by_compare }}
 
 ),
@@ -113,7 +125,7 @@ groups_judged as (
         groups_measured.*,
         case
             {{ fails_when_missing }}
-            when abs(groups_measured.difference) <= {{ tolerance }} then 0
+            when {{ backfill._reconcile_rounded('abs(groups_measured.difference)') }} <= {{ tolerance }} then 0
             {{ within_tolerance_pct }}
             else 1
         end as is_failing,

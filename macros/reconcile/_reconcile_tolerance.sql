@@ -1,8 +1,16 @@
 {#-
     Checks `tolerance` (absolute, >= 0) and `tolerance_pct` (percent, 0 to 100)
-    and refuses anything else with one sentence.
+    and refuses anything else with one sentence; a number written as text
+    (`tolerance_pct: '5'`) is told to be a number.
 -#}
 {% macro _reconcile_tolerance(tolerance, tolerance_pct, test_name) %}
+    {%- for argument, value in [('tolerance', tolerance), ('tolerance_pct', tolerance_pct)] -%}
+        {%- if value is string and modules.re.match('^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)\\s*$', value) -%}
+            {{ exceptions.raise_compiler_error(
+                "backfill." ~ test_name ~ ": " ~ argument ~ " must be a number, not the text '" ~ value
+                ~ "' (write " ~ argument ~ ": " ~ value | trim ~ ", without quotes).") }}
+        {%- endif -%}
+    {%- endfor -%}
     {%- if tolerance is none or tolerance is boolean or tolerance is not number or tolerance < 0 -%}
         {{ exceptions.raise_compiler_error(
             "backfill." ~ test_name ~ ": tolerance must be a number of 0 or more (got " ~ tolerance ~ ").") }}

@@ -7,6 +7,8 @@
 
     `checks` is a list of mappings with the keys of `history_columns` below
     (missing keys are null); `recorded_at` is the warehouse's current time.
+    Totals are kept as `dbt.type_numeric()` (a decimal): `dbt.type_float()` is a
+    4-byte float on DuckDB, which turns 644317.26 into 644317.25.
 -#}
 {% macro append_reconcile_history(checks, table_name='backfill_reconcile_history') %}
     {{ return(adapter.dispatch('append_reconcile_history', 'backfill')(checks, table_name)) }}
@@ -22,8 +24,8 @@
         ('compare_model', dbt.type_string()),
         ('status', dbt.type_string()),
         ('failures', dbt.type_bigint()),
-        ('model_total', dbt.type_float()),
-        ('compare_total', dbt.type_float()),
+        ('model_total', dbt.type_numeric()),
+        ('compare_total', dbt.type_numeric()),
         ('window_start', dbt.type_string()),
         ('window_end', dbt.type_string()),
         ('message', dbt.type_string()),

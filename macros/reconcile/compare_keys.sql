@@ -1,7 +1,8 @@
 {#-
     Key sets of `relation` and `compare_relation` compared column by column;
     returns one row per key missing on a side (as `direction` asks) or
-    duplicated on a side, with the number of rows the key has on each side.
+    duplicated on a side (in every direction, even when the key is missing
+    on the other side), with the number of rows the key has on each side.
 
     Both sides' keys are stacked and counted per key, never reduced by a set
     operation: a duplicate is reported as such, and null key values match
@@ -33,6 +34,11 @@
             "backfill.reconcile_keys: direction must be one of " ~ directions | join(', ') ~ " (got " ~ direction ~ ").") }}
     {%- endif -%}
     {%- set keys = backfill._reconcile_keys_arguments(key_columns, compare_key_columns, 'reconcile_keys') -%}
+    {%- set model_side = backfill._reconcile_resolved(relation, keys.model, window_column, 'reconcile_keys') -%}
+    {%- set compare_side = backfill._reconcile_resolved(
+        compare_relation, keys.compare, compare_window_column, 'reconcile_keys') -%}
+    {%- do backfill._reconcile_same_types(
+        model_side.columns, compare_side.columns, 'key_columns', 'compare_key_columns', 'reconcile_keys') -%}
 
     {%- set key_columns_numbered = backfill._reconcile_numbered('key', keys.model | length) -%}
     {%- set missing_checks = [] -%}
@@ -46,18 +52,18 @@
 with both_sides as (
 
     select
-        {{ backfill._reconcile_aliased(backfill._reconcile_identifiers(keys.model), 'key') }}
+        {{ backfill._reconcile_aliased(model_side.columns | map(attribute='sql') | list, 'key') }}
         1 as model_rows,
         0 as compare_rows
     from {{ relation }}
-    where {{ backfill._reconcile_side_filter(where, window_column) }}
+    where {{ backfill._reconcile_side_filter(where, model_side.window) }}
     union all
     select
-        {{ backfill._reconcile_aliased(backfill._reconcile_identifiers(keys.compare), 'key') }}
+        {{ backfill._reconcile_aliased(compare_side.columns | map(attribute='sql') | list, 'key') }}
         0 as model_rows,
         1 as compare_rows
     from {{ compare_relation }}
-    where {{ backfill._reconcile_side_filter(compare_where, compare_window_column) }}
+    where {{ backfill._reconcile_side_filter(compare_where, compare_side.window) }}
 
 ),
 
@@ -83,6 +89,6 @@ select
     compare_rows
 from keys_compared
 where
-    {{ missing_checks | join(' or ') ~ ' or ' if missing_checks }}(model_rows > 1 and compare_rows > 0)
-    or (compare_rows > 1 and model_rows > 0)
+    {{ missing_checks | join(' or ') ~ ' or ' if missing_checks }}model_rows > 1
+    or compare_rows > 1
 {%- endmacro %}

@@ -41,9 +41,19 @@
     {%- if not execute -%}
         {{ return('select 1 as parsing') }}
     {%- endif -%}
+    {%- set model_columns = backfill._reconcile_columns_of(relation) -%}
+    {%- set compare_columns = backfill._reconcile_columns_of(compare_relation) -%}
+    {%- set model_side = backfill._reconcile_resolved(
+        relation, keys.model, window_column, 'reconcile_rows', model_columns) -%}
+    {%- set compare_side = backfill._reconcile_resolved(
+        compare_relation, keys.compare, compare_window_column, 'reconcile_rows', compare_columns) -%}
+    {%- do backfill._reconcile_same_types(
+        model_side.columns, compare_side.columns, 'key_columns', 'compare_key_columns', 'reconcile_rows') -%}
     {%- set pairs = backfill._reconcile_compared_columns(
-        backfill._reconcile_columns_of(relation), backfill._reconcile_columns_of(compare_relation),
-        keys, columns, exclude_columns, column_map) -%}
+        model_columns, compare_columns,
+        {'model': model_side.columns | map(attribute='name') | select | list,
+         'compare': compare_side.columns | map(attribute='name') | select | list},
+        columns, exclude_columns, column_map) -%}
     {%- set text = dbt.type_string() -%}
     {%- set key_count = keys.model | length -%}
     {%- set keys_numbered = backfill._reconcile_numbered('key', key_count) -%}
@@ -83,8 +93,8 @@
                 'when ' ~ n ~ ' then column_totals.' ~ state_name ~ '_' ~ n) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- set model_keys = backfill._reconcile_aliased(backfill._reconcile_identifiers(keys.model), 'key') -%}
-    {%- set compare_keys = backfill._reconcile_aliased(backfill._reconcile_identifiers(keys.compare), 'key') -%}
+    {%- set model_keys = backfill._reconcile_aliased(model_side.columns | map(attribute='sql') | list, 'key') -%}
+    {%- set compare_keys = backfill._reconcile_aliased(compare_side.columns | map(attribute='sql') | list, 'key') -%}
     {%- set null_model_values = [] -%}
     {%- set null_compare_values = [] -%}
     {%- for pair in pairs -%}
@@ -100,7 +110,7 @@ with both_sides as (
         1 as model_rows,
         0 as compare_rows
     from {{ relation }}
-    where {{ backfill._reconcile_side_filter(where, window_column) }}
+    where {{ backfill._reconcile_side_filter(where, model_side.window) }}
     union all
     select
         {{ compare_keys }}{{ null_model_values | join(', ') }},
@@ -108,7 +118,7 @@ with both_sides as (
         0 as model_rows,
         1 as compare_rows
     from {{ compare_relation }}
-    where {{ backfill._reconcile_side_filter(compare_where, compare_window_column) }}
+    where {{ backfill._reconcile_side_filter(compare_where, compare_side.window) }}
 
 ),
 
@@ -197,9 +207,7 @@ column_totals as (
         coalesce(sum(case when model_rows = 1 and compare_rows = 1 then 1 else 0 end), 0) as matched_rows,
         coalesce(sum(case when model_rows = 0 then 1 else 0 end), 0) as keys_missing_in_model,
         coalesce(sum(case when compare_rows = 0 then 1 else 0 end), 0) as keys_missing_in_compare,
-        coalesce(sum(
-            case when (model_rows > 1 and compare_rows > 0) or (compare_rows > 1 and model_rows > 0) then 1 else 0 end
-        ), 0) as duplicated_keys,
+        coalesce(sum(case when model_rows > 1 or compare_rows > 1 then 1 else 0 end), 0) as duplicated_keys,
         {{ column_sums | join(',\n        ') }}
     from keys_judged
 

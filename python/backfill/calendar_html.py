@@ -11,7 +11,7 @@ No script, no external file: it opens from disk, in a mail, in a CI artifact.
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
 from backfill.planning import Bound, period_start, periods_between
@@ -51,7 +51,7 @@ def render_calendar(check, ranges: Sequence, counts: Sequence, first: Optional[B
     grain = check.grain
     missing_by_period = _missing_periods(ranges, grain, first, last)
     rows_by_period = {count.period_start: count.row_count for count in counts}
-    excluded = {period_start(_parse(value, grain), grain) for value in check.exclude}
+    excluded = {period for value in check.exclude for period in _excluded_periods(value, grain)}
     present_counts = [rows for period, rows in rows_by_period.items() if period not in missing_by_period]
     scale = (min(present_counts, default=0), max(present_counts, default=0))
     periods = periods_between(first, last, grain) if first is not None else []
@@ -101,7 +101,7 @@ def _missing_periods(ranges, grain, first, last) -> dict:
         start = gap.gap_start if gap.gap_start is not None else first
         if start is None:
             continue
-        label = ", ".join(f"{name}={value}" for name, value in gap.partition.items())
+        label = ", ".join(f"{name}={_value(value)}" for name, value in gap.partition.items())
         for period in periods_between(start, gap.gap_end, grain):
             missing.setdefault(period, []).append(label)
     return missing
@@ -195,7 +195,7 @@ def _ranges_table(ranges, grain) -> str:
     head = "".join(f"<th>{html.escape(str(name))}</th>" for name in partition_names)
     out = ["<table>", f"<tr>{head}<th>gap_start</th><th>gap_end</th><th>missing_periods</th></tr>"]
     for gap in ranges:
-        values = "".join(f"<td>{html.escape(str(value))}</td>" for value in gap.partition.values())
+        values = "".join(f"<td>{html.escape(_value(value))}</td>" for value in gap.partition.values())
         start = _label(gap.gap_start, grain) if gap.gap_start is not None else "(no rows at all)"
         missing = "" if gap.missing_periods is None else gap.missing_periods
         out.append(f'<tr class="gap">{values}<td>{start}</td><td>{_label(gap.gap_end, grain)}</td>'
@@ -210,7 +210,17 @@ def _label(value: Bound, grain: str) -> str:
     return value.isoformat()
 
 
-def _parse(text: str, grain: str) -> Bound:
+def _value(value) -> str:
+    """A partition value as SQL shows it: a null is null."""
+    return "null" if value is None else str(value)
+
+
+def _excluded_periods(text: str, grain: str) -> list[Bound]:
+    """The periods an --exclude value names: at grain hour a date is all 24 of its hours."""
     value = datetime.fromisoformat(text)
-    return value if grain == "hour" else value.date()
+    if grain != "hour":
+        return [period_start(value.date(), grain)]
+    if len(text.strip()) == 10:  # YYYY-MM-DD
+        return [value + timedelta(hours=hour) for hour in range(24)]
+    return [value]
 

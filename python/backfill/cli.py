@@ -73,11 +73,15 @@ def cli(ctx, project_dir, profiles_dir, target):
 
 @cli.command(epilog=EXIT_CODES)
 @click.option("--model", "-m", required=True, help="The incremental model to backfill (name or package.name).")
-@click.option("--start", default=None, help="First day (or hour) to backfill, inclusive: YYYY-MM-DD.")
-@click.option("--end", default=None, help="Last day (or hour) to backfill, inclusive: YYYY-MM-DD.")
+@click.option("--start", default=None,
+              help="First day (or hour) to backfill, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour.")
+@click.option("--end", default=None,
+              help="Last day (or hour) to backfill, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour.")
 @click.option("--batch-size", default=1, show_default=True, type=int, help="Periods per batch (one dbt run each).")
 @click.option("--grain", default="day", show_default=True, help=f"Period of a batch step: {', '.join(GRAINS)}.")
-@click.option("--gaps-only", is_flag=True, help="Backfill only the periods missing from the model (found by backfill.find_gaps).")
+@click.option("--gaps-only", is_flag=True,
+              help="Backfill only the missing periods: those the model's backfill.no_gaps tests report (without "
+                   "such a test: periods with no row), within --start/--end when given.")
 @click.option("--vars", "vars_text", default=None, help="Extra dbt vars for every batch, as YAML: '{region: eu}'.")
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="After each batch, check its window is complete and the model's window checks pass.")

@@ -17,13 +17,19 @@ from backfill.planning import GRAINS
 @click.option("--column", "-c", default=None,
               help="Date or timestamp column. Default: the model's meta backfill.period_column, else its event_time.")
 @click.option("--grain", default="day", show_default=True, help=f"Period: {', '.join(GRAINS)} (weeks are ISO, Monday first).")
-@click.option("--start", default=None, help="First period, inclusive (YYYY-MM-DD). Default: the earliest value in the column.")
-@click.option("--end", default=None, help="Last period, inclusive (YYYY-MM-DD). Default: the last complete period before now (UTC).")
+@click.option("--start", default=None,
+              help="First period, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour. "
+                   "Default: the earliest value in the column.")
+@click.option("--end", default=None,
+              help="Last period, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour. "
+                   "Default: the last complete period before now (UTC).")
 @click.option("--partition-by", "partition_by", multiple=True,
               help="Column(s) whose every value must have every period; repeat or comma-separate.")
 @click.option("--min-rows", default=1, show_default=True, type=int, help="A period with fewer rows counts as missing.")
 @click.option("--where", default=None, help="SQL filter on the checked rows, e.g. \"status = 'ok'\".")
-@click.option("--exclude", multiple=True, help="A date that may be empty (holiday); repeat or comma-separate.")
+@click.option("--exclude", multiple=True,
+              help="A date that may be empty (holiday); with --grain hour a date names all 24 of its hours, "
+                   "YYYY-MM-DD HH:00 one hour. Repeat or comma-separate.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False),
               help="Also write a self-contained page with a completeness calendar to this file.")
@@ -37,7 +43,8 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     zone conversion.
 
     Exit 0 when nothing is missing, 1 when gaps were found, 2 when the request
-    is refused (unknown model or column, bad grain or date, --end before --start).
+    is refused (unknown model or column, a column that is not a date or
+    timestamp, bad grain or date, --end before --start).
 
     \b
     Examples:
@@ -48,12 +55,14 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     """
     from backfill.calendar_html import render_calendar
     from backfill.dbt_runner import DbtProject
-    from backfill.gaps import build_check, check_options, default_last_period, gap_ranges, period_counts
+    from backfill.gaps import (build_check, check_options, default_last_period, gap_ranges, period_counts,
+                               refuse_unusable_column)
 
     check_options(grain, start, end, partition_by, min_rows, where, exclude)  # refuse before parsing the project
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     info = project.model(model)
     check = build_check(info, column, grain, start, end, partition_by, min_rows, where, exclude)
+    refuse_unusable_column(project, info, check.column, check.grain)
     ranges = gap_ranges(project, check)
 
     if html_path:
@@ -84,8 +93,16 @@ def gaps_document(check, ranges) -> dict:
         "min_rows": check.min_rows,
         "partition_by": list(check.partition_by),
         "gaps": [{key: _text(value) for key, value in gap.as_row().items()} for gap in ranges],
-        "missing_periods": sum(gap.missing_periods or 0 for gap in ranges),
+        "missing_periods": missing_total(ranges),
     }
+
+
+def missing_total(ranges):
+    """Missing periods over all ranges; None when a range has no start to count
+    from (no rows at all and no --start)."""
+    if any(gap.missing_periods is None for gap in ranges):
+        return None
+    return sum(gap.missing_periods for gap in ranges)
 
 
 def print_table(check, ranges) -> None:
@@ -94,11 +111,16 @@ def print_table(check, ranges) -> None:
     if not ranges:
         click.echo(f"No gaps in {where} ({span}).")
         return
-    missing = sum(gap.missing_periods or 0 for gap in ranges)
-    click.echo(f"Gaps in {where} ({span}): {len(ranges)} range(s), {missing} missing {check.grain}(s).")
+    missing = missing_total(ranges)
+    if missing is None:
+        last = _text(ranges[0].gap_end)
+        click.echo(f"Gaps in {where} ({span}): no rows at all up to {last}; pass --start to count the missing "
+                   f"{check.grain}s.")
+    else:
+        click.echo(f"Gaps in {where} ({span}): {len(ranges)} range(s), {missing} missing {check.grain}(s).")
     rows = [gap.as_row() for gap in ranges]
     headers = list(rows[0])
-    cells = [[_cell(row[name]) for name in headers] for row in rows]
+    cells = [[_cell(name, row[name]) for name in headers] for row in rows]
     widths = [max(len(name), *(len(line[i]) for line in cells)) for i, name in enumerate(headers)]
     numeric = {"missing_periods"}
 
@@ -113,8 +135,11 @@ def print_table(check, ranges) -> None:
         click.echo(line(values))
 
 
-def _cell(value) -> str:
-    return "(no rows at all)" if value is None else str(_text(value))
+def _cell(name: str, value) -> str:
+    """A table cell: a null gap_start is the case of no rows at all; a null partition value is null."""
+    if value is None:
+        return {"gap_start": "(no rows at all)", "missing_periods": ""}.get(name, "null")
+    return str(_text(value))
 
 
 def _text(value):

@@ -43,11 +43,15 @@ def reconcile(obj, select, start, end, vars_text, as_json, history, webhook, war
     from backfill.reconcile import append_history, run_checks
     from backfill.webhook import check_url, post_json
 
+    from backfill.runner import parse_range
+
     vars = parse_vars(vars_text)
     if (start is None) != (end is None):
         raise InvalidInput("Give both --start and --end, or neither.")
     if start is not None:
-        vars.update({"start_date": start, "end_date": end})
+        # the same refusals as `run`: a real date each, the start not after the end
+        first, last = parse_range(start, end, "day")
+        vars.update({"start_date": first.isoformat(), "end_date": last.isoformat()})
     if webhook:
         check_url(webhook)
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
@@ -94,7 +98,7 @@ def webhook_payload(failing, checks, invocation_id, project) -> dict:
         "source": "backfill reconcile",
         "invocation_id": invocation_id,
         "project_dir": str(project.project_dir),
-        "target": project.target,
+        "target": project.target_name,  # the target used: --target, else the profile's default
         "failed": len(failing),
         "total": len(checks),
         "checks": [check.as_dict() for check in failing],
@@ -115,6 +119,8 @@ def report_line(check) -> str:
         return f"{head} — {check.message}"
     if check.status == "pass":
         return f"{head} — agree"
+    if not check.worst and check.message:  # failing rows that could not be read
+        return f"{head} — {check.failures} failing row(s); {check.message}"
     return f"{head} — {_findings(check)}"
 
 
@@ -164,18 +170,18 @@ def _issue_count(issue: str, count: int) -> str:
 
 
 def _group_finding(check, row) -> str:
-    group = ", ".join(_fmt(v) for k, v in row.items() if k not in _MEASURE_COLUMNS)
+    group = ", ".join(_fmt(v) for v in list(row.values())[: len(check.group_by)])  # the group columns lead
     if row.get("missing_in"):
         return f"{group} only in {'compare_model' if row['missing_in'] == 'model' else 'model'} ({_fmt(row['model_value'])} vs {_fmt(row['compare_value'])})"
     return f"{group} {_fmt(row['model_value'])} vs {_fmt(row['compare_value'])} ({_signed(row['difference'])})"
 
 
-_MEASURE_COLUMNS = {"model_value", "compare_value", "difference", "difference_pct", "missing_in", "model_rows", "compare_rows"}
-
 
 def _key_of(check, row) -> str:
-    names = list(row)[: len(check.key_columns)]
-    key = ", ".join(f"{name}={_fmt(row[name])}" for name in names)
+    # The key columns lead each row, under the user's names, or key_1 ... for an expression or a
+    # name the builders use themselves (`issue`): labelled with the names the check declares.
+    values = list(row.values())[: len(check.key_columns)]
+    key = ", ".join(f"{name}={_fmt(value)}" for name, value in zip(check.key_columns, values))
     if row.get("column_name"):
         return f"{key} {row['column_name']} {_fmt(row.get('model_value'))!s} vs {_fmt(row.get('compare_value'))}"
     return f"{key} ({row.get('issue')})"

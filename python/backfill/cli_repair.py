@@ -158,12 +158,24 @@ class _Printer:
             line(f"Repaired {len(report.periods)} {report.grain}(s) of {report.model.name} (run {run_id}): "
                  "every check passes for them now.")
         elif not report.run.succeeded:
-            click.echo(f"The repair stopped at a failed batch; finish it with: python -m backfill resume {run_id}",
-                       err=True)
+            click.echo(_stopped(report.run, run_id), err=True)
         else:
             still = ", ".join(format_bound(p) for p in report.still_failing)
             click.echo(f"Still failing after the rerun (run {run_id}): {still}. Rerunning did not fix them: "
                        "look at the source data for those periods.", err=True)
+
+
+def _stopped(run, run_id) -> str:
+    """Why the repair stopped at a failed batch, and what to do: `resume` only when it can help."""
+    failed = run.failed
+    if failed and all(result.rows_written == 0 for result in failed):
+        # The rerun produced nothing: the source has no rows for the period, so rerunning it
+        # (which is all `resume` does) fails the same way.
+        batch = failed[0].batch
+        return (f"The repair stopped at batch {batch.index} ({batch.label()}) of run {run_id}: its rerun wrote no "
+                "rows, because the source has none for that period, so `resume` would only fail the same way; "
+                "load the missing source data (or exclude the period from the check), then repair again.")
+    return f"The repair stopped at a failed batch; finish it with: python -m backfill resume {run_id}"
 
 
 def _periods_text(periods) -> str:

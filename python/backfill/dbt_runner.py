@@ -151,6 +151,7 @@ class DbtProject:
             # nothing ran, so trying again shortly is safe.
             if result.success or time.monotonic() > deadline or not warehouse_busy(describe_failure(result)):
                 return result
+            self._forget_inline_queries()  # a failed `show --inline` leaves its node behind
             time.sleep(0.25)
 
     # -- the project ------------------------------------------------------

@@ -5,19 +5,26 @@ the data is: the missing ranges come from `find_gaps`, the per-period row
 counts of the calendar from `period_counts` (the aggregate `find_gaps` itself
 is built on). Nothing is recomputed in Python; the options are passed to the
 macros as a dbt var (JSON), so no value is pasted into SQL text.
+
+A model's own `backfill.no_gaps` tests (what `run --gaps-only` plans from and
+what verifies each batch) are applied by the same builder with their own
+arguments: those written as Jinja (`"{{ var('min_rows', 1) }}"`,
+`ref('holidays')`) are evaluated in the query as dbt evaluates them for the test,
+the others are read from the var.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Optional
 
-from backfill.dbt_runner import DbtProject, ModelInfo
+from backfill.dbt_runner import DbtProject, ModelInfo, describe_failure, raise_failure
 from backfill.errors import DbtProjectError, InvalidInput
-from backfill.planning import Bound, check_grain, last_in_period, parse_bound, period_start
+from backfill.planning import Bound, check_grain, last_in_period, next_period, parse_bound, period_start
 
 # The var the queries below read their options from.
 OPTIONS_VAR = "backfill_gap_check"
@@ -49,6 +56,9 @@ group by counts.period_start
 """
 
 _MACRO_ERROR = re.compile(r"backfill: (.+?\.)(?:\s|$)")
+# Columns of the builder's rows that are not partition columns.
+_NOT_PARTITIONS = {"gap_start", "gap_end", "missing_periods", "checked_grain"}
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,7 @@ def check_options(grain="day", start=None, end=None, partition_by=(), min_rows=1
         raise InvalidInput(f"--end {_text(end_bound)} is before --start {_text(start_bound)}.")
     if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
         raise InvalidInput(f"--min-rows must be a whole number, 1 or more (got {min_rows}).")
-    excluded = tuple(_text(_bound(value, grain, "--exclude", is_end=False)) for value in _split_names(exclude))
+    excluded = tuple(_excluded_value(value, grain) for value in _split_names(exclude))
     return GapOptions(grain, start_bound, end_bound, tuple(_split_names(partition_by)), min_rows,
                       where or None, excluded)
 
@@ -182,14 +192,17 @@ def find_gap_ranges(project: DbtProject, model: ModelInfo, column=None, grain="d
 
 
 def gap_ranges(project: DbtProject, check: GapCheck) -> list[GapRange]:
-    rows = _query(project, FIND_GAPS_SQL, check)
+    return _gap_ranges_of(_query(project, FIND_GAPS_SQL, check), check.grain)
+
+
+def _gap_ranges_of(rows: list[dict], grain: str) -> list[GapRange]:
+    """The builder's rows as GapRanges, partitions first, then by start."""
     ranges = []
     for row in rows:
-        partition = {name: _plain(value) for name, value in row.items()
-                     if name not in {"gap_start", "gap_end", "missing_periods"}}
+        partition = {name: _plain(value) for name, value in row.items() if name not in _NOT_PARTITIONS}
         ranges.append(GapRange(
-            gap_start=as_bound(row["gap_start"], check.grain),
-            gap_end=as_bound(row["gap_end"], check.grain),
+            gap_start=as_bound(row["gap_start"], grain),
+            gap_end=as_bound(row["gap_end"], grain),
             missing_periods=None if row["missing_periods"] is None else int(row["missing_periods"]),
             partition=partition,
         ))
@@ -208,21 +221,246 @@ def period_counts(project: DbtProject, check: GapCheck) -> list[PeriodCount]:
 
 def gap_windows(project: DbtProject, model: ModelInfo, start, end, grain: str = "day",
                 column: Optional[str] = None) -> list[tuple[Bound, Bound]]:
-    """The missing ranges of `model` within [start, end] as inclusive windows for
+    """The missing periods of `model` as inclusive windows of `grain` for
     `planning.plan_batches_for_ranges`: (first day, last day) for day, week and
-    month, (first hour, last hour) for hour. A gap's periods are clipped to
-    [start, end], so a week or month that begins before `start` is not rewritten
-    outside the asked range.
+    month, (first hour, last hour) for hour.
+
+    What is missing is what the model's `backfill.no_gaps` tests on its period
+    column report (their own grain, min_rows, partition_by, where and exclude),
+    or, without such a test, every period of `grain` without a row. `start` and
+    `end` (either may be None) take the place of a test's own bounds; a bound
+    not given is the test's own, else the builder's default. A gap at another
+    grain is widened to the periods of `grain` that hold it (a missing hour
+    reruns its day), then clipped to [start, end], so nothing outside the asked
+    range is rewritten.
     """
-    check = build_check(model, column, grain, start, end)
+    check_grain(grain)
+    first = _bound(start, grain, "--start", is_end=False)
+    last = _bound(end, grain, "--end", is_end=True)
     windows = []
-    for gap in gap_ranges(project, check):
-        if gap.gap_start is None:  # no rows at all and no start: nothing says where to begin
-            continue
-        first = gap.gap_start if check.start is None else max(gap.gap_start, check.start)
-        last = last_in_period(gap.gap_end, grain)
-        windows.append((first, last if check.end is None else min(last, check.end)))
-    return windows
+    for check in presence_checks(project, model, grain, column=period_column(model, column)):
+        outcome = apply_check(project, model, check, first, last)
+        for gap in outcome.ranges:
+            if gap.gap_start is None:  # no rows at all and no start: nothing says where to begin
+                continue
+            window = _clipped(_covering_window(gap, outcome.grain, grain), first, last)
+            if window is not None:
+                windows.append(window)
+    return _merged(windows, grain)
+
+
+# -- presence checks: a model's no_gaps tests, applied by the same builder -------------
+
+# dbt renders a test argument that looks like one of these calls as if written in
+# {{ }} (dbt.clients.jinja.add_rendered_test_kwargs), so `exclude: ref('holidays')` is a relation.
+_LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
+# Exactly one {{ expression }}: dbt's native rendering passes the expression's own value (a number, a relation).
+_ONE_EXPRESSION = re.compile(r"^\{\{((?:(?!\{\{|\}\}).)*)\}\}$", re.DOTALL)
+
+# The no_gaps arguments the check reads, with the test's own defaults (macros/gaps/test_no_gaps.sql).
+_TEST_ARGUMENTS = {"grain": "'day'", "start": "none", "end": "none", "min_rows": "1", "partition_by": "none",
+                   "exclude": "none"}
+
+# A presence check through `find_gaps`. `check.start` / `check.end`, when set, take the
+# place of the test's own bounds; with `check.whole_periods` only the periods of the
+# check's grain that lie wholly inside [start, end] are judged (none: one row saying so).
+# The arguments are evaluated first, outside any condition, so dbt sees their refs at parse.
+_PRESENCE_SQL = _CHECK_RELATION + """
+@RENDERED_ARGUMENTS@
+{%- set grain = @grain@ -%}
+{%- set test_start = @start@ -%}
+{%- set test_end = @end@ -%}
+{%- set min_rows = @min_rows@ -%}
+{%- set partition_by = @partition_by@ -%}
+{%- set exclude = @exclude@ -%}
+{%- set first_bound = check.start if check.start is not none else test_start -%}
+{%- set last_bound = check.end if check.end is not none else test_end -%}
+{%- if check.whole_periods -%}
+    {%- set periods = backfill.whole_periods(grain, first_bound, last_bound) -%}
+{%- else -%}
+    {%- do backfill.period_bounds(grain, first_bound, last_bound) -%}
+    {%- set periods = {'first': first_bound, 'last': last_bound} -%}
+{%- endif -%}
+{%- if periods is none %}
+select {{ dbt.string_literal(grain) }} as checked_grain, 1 as no_whole_period
+{%- else %}
+select
+    gaps.*,
+    {{ dbt.string_literal(grain) }} as checked_grain
+from ({{ backfill.find_gaps(checked, check.column, grain=grain, start=periods.first, end=periods.last,
+                            min_rows=min_rows, partition_by=partition_by, where=check.where,
+                            exclude=exclude) }}) as gaps
+{%- endif %}
+"""
+
+
+@dataclass(frozen=True)
+class PresenceCheck:
+    """One `backfill.no_gaps` test of a model, or the plain check (at least one
+    row per period of a grain) of a model that declares none.
+
+    `arguments` are the test's as dbt stores them, unrendered: they are rendered
+    in the query that applies them, as dbt renders them for the test itself."""
+
+    name: str
+    column: str
+    arguments: dict = field(default_factory=dict)
+    where: Optional[str] = None  # the test's `where` config
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class PresenceOutcome:
+    grain: str  # the grain the check judged at
+    ranges: list[GapRange]
+    checked: bool = True  # False: no whole period of that grain lay inside the window
+
+
+def declared_tests(project: DbtProject, model: ModelInfo) -> list[PresenceCheck]:
+    """The `backfill.no_gaps` tests declared on `model` (not those that merely ref it)."""
+    nodes = [
+        node for node in project.manifest.nodes.values()
+        if node.resource_type == "test"
+        and getattr(node, "attached_node", None) == model.unique_id
+        and getattr(node, "test_metadata", None) is not None
+        and "macro.backfill.test_no_gaps" in (node.depends_on.macros or [])
+    ]
+    checks = []
+    for node in sorted(nodes, key=lambda n: n.name):
+        kwargs = dict(node.test_metadata.kwargs or {})
+        checks.append(PresenceCheck(
+            name=node.name,
+            column=str(kwargs.get("column_name") or period_column(model)),
+            arguments={name: kwargs[name] for name in _TEST_ARGUMENTS if name in kwargs},
+            where=node.config.get("where") or None,
+            severity=str(node.config.severity).lower(),
+        ))
+    return checks
+
+
+def presence_checks(project: DbtProject, model: ModelInfo, grain: str,
+                    column: Optional[str] = None) -> list[PresenceCheck]:
+    """The model's no_gaps tests (only those on `column`, when given), else the
+    plain check of `column` (default: the period column) at `grain`."""
+    declared = [check for check in declared_tests(project, model)
+                if column is None or _same_column(check.column, column)]
+    return declared or [PresenceCheck("every_period_present", column or period_column(model), {"grain": grain})]
+
+
+def apply_check(project: DbtProject, model: ModelInfo, check: PresenceCheck, start: Optional[Bound] = None,
+                end: Optional[Bound] = None, whole_periods: bool = False) -> PresenceOutcome:
+    """The missing ranges `check` reports over [start, end] (None: the test's own
+    bound), with `whole_periods` only over the periods of its grain that lie
+    wholly inside that window."""
+    arguments = _ArgumentExpressions("check.arguments")
+    sql = _PRESENCE_SQL
+    for name, default in _TEST_ARGUMENTS.items():
+        expression = arguments.of(check.arguments[name], name) if name in check.arguments else default
+        sql = sql.replace(f"@{name}@", expression)
+    sql = sql.replace("@RENDERED_ARGUMENTS@", "\n".join(arguments.blocks))
+    options = {"package": model.package_name, "model": model.name, "column": check.column,
+               "arguments": check.arguments, "where": check.where, "start": _text(start), "end": _text(end),
+               "whole_periods": whole_periods}
+    rows = _query_with(project, sql, {OPTIONS_VAR: options})
+    grain = str(rows[0]["checked_grain"]) if rows else "day"  # without rows nothing is read in it
+    if rows and "no_whole_period" in rows[0]:
+        return PresenceOutcome(grain, [], checked=False)
+    return PresenceOutcome(grain, _gap_ranges_of(rows, grain))
+
+
+class _ArgumentExpressions:
+    """Jinja expressions that evaluate a test's declared arguments to what dbt
+    passes the test: a value that is Jinja (`"{{ var('min_rows', 1) }}"`,
+    `ref('holidays')`) becomes that expression, a template mixing text and Jinja
+    a `{% set %}` block (its text, as dbt renders it), and a plain value is read
+    from the query's var, never pasted into the query."""
+
+    def __init__(self, var_path: str):
+        self.var_path = var_path
+        self.blocks: list[str] = []
+
+    def of(self, value, name: str) -> str:
+        return self._expression(value, f"{self.var_path}[{json.dumps(name)}]")
+
+    def _expression(self, value, path: str) -> str:
+        if isinstance(value, str):
+            return self._text_expression(value, path)
+        if isinstance(value, (list, tuple)):
+            items = [self._expression(item, f"{path}[{index}]") for index, item in enumerate(value)]
+            return "[" + ", ".join(items) + "]"
+        if isinstance(value, dict):
+            items = [f"{json.dumps(key)}: {self._expression(item, f'{path}[{json.dumps(key)}]')}"
+                     for key, item in value.items()]
+            return "{" + ", ".join(items) + "}"
+        return path
+
+    def _text_expression(self, value: str, path: str) -> str:
+        if _LOOKS_LIKE_CALL.match(value):
+            return f"({value.strip()})"
+        single = _ONE_EXPRESSION.match(value)
+        if single:
+            return f"({single.group(1).strip()})"
+        if "{{" in value or "{%" in value:
+            name = f"rendered_argument_{len(self.blocks)}"
+            self.blocks.append(f"{{% set {name} %}}{value}{{% endset %}}")
+            return name
+        return path
+
+
+def _covering_window(gap: GapRange, gap_grain: str, grain: str) -> tuple[Bound, Bound]:
+    """The periods of `grain` that hold a missing range of `gap_grain` periods, as an
+    inclusive window (a missing hour: its day; a missing day: its 24 hours)."""
+    after = _instant(next_period(gap.gap_end, gap_grain))  # the first instant after the gap
+    first = period_start(as_bound(_instant(gap.gap_start), grain), grain)
+    last = period_start(as_bound(after - timedelta(hours=1), grain), grain)
+    return first, last_in_period(last, grain)
+
+
+def _clipped(window: tuple[Bound, Bound], start: Optional[Bound], end: Optional[Bound]):
+    first, last = window
+    first = first if start is None else max(first, start)
+    last = last if end is None else min(last, end)
+    return (first, last) if first <= last else None
+
+
+def _merged(windows: list[tuple[Bound, Bound]], grain: str) -> list[tuple[Bound, Bound]]:
+    """Windows merged where they overlap or touch: two tests, or two hours of one day,
+    must not plan the same period twice."""
+    step = timedelta(hours=1) if grain == "hour" else timedelta(days=1)
+    merged: list[list[Bound]] = []
+    for first, last in sorted(windows):
+        if merged and first <= merged[-1][1] + step:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return [(first, last) for first, last in merged]
+
+
+def _same_column(declared: str, name: str) -> bool:
+    """Column names as dbt may store them (quoted when `quote: true`), compared plainly."""
+    return declared.strip('"`').lower() == name.strip('"`').lower()
+
+
+def _instant(value: Bound) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+# -- refusing an unusable column before anything runs ---------------------------------
+
+
+def refuse_unusable_column(project: DbtProject, model: ModelInfo, column: str, grain: str) -> None:
+    """Refuse, in one sentence, a period column the model's table does not have, a
+    date column at grain hour, or a column that is not a date or timestamp
+    (macro `backfill.check_period_column`). A run-operation, not a query: it is
+    what the runner does first, and a run-operation waits out a DuckDB file held
+    by another process."""
+    args = {"package": model.package_name, "model": model.name, "column": column, "grain": grain}
+    result = project.invoke(["run-operation", "backfill.check_period_column", "--args", json.dumps(args)])
+    if not result.success:
+        match = _MACRO_ERROR.search(describe_failure(result))
+        if match:
+            raise InvalidInput(match.group(1))
+        raise_failure(result, f"dbt could not check the column {model.name}.{column}")
 
 
 def default_last_period(grain: str, now: Optional[datetime] = None) -> Bound:
@@ -238,9 +476,13 @@ def default_last_period(grain: str, now: Optional[datetime] = None) -> Bound:
 
 
 def _query(project: DbtProject, sql: str, check: GapCheck) -> list[dict]:
+    return _query_with(project, sql, check.query_vars())
+
+
+def _query_with(project: DbtProject, sql: str, vars: dict) -> list[dict]:
     """Run a builder query; a refusal raised by the macros becomes their one sentence."""
     try:
-        return project.query(sql, vars=check.query_vars())
+        return project.query(sql, vars=vars)
     except DbtProjectError as error:
         match = _MACRO_ERROR.search(str(error.message))
         if match:
@@ -256,6 +498,15 @@ def _bound(value, grain: str, option: str, is_end: bool) -> Optional[Bound]:
     elif isinstance(value, date):
         value = value.isoformat()
     return parse_bound(str(value), grain, option=option, is_end=is_end)
+
+
+def _excluded_value(value: str, grain: str) -> str:
+    """An --exclude value, checked, as the macro reads it: at grain hour a date stays
+    a date, which names all 24 hours of its day (an hour names just that hour)."""
+    bound = _bound(value, grain, "--exclude", is_end=False)
+    if grain == "hour" and _DATE_ONLY.match(value):
+        return bound.date().isoformat()
+    return _text(bound)
 
 
 def _split_names(values) -> list[str]:

@@ -3,8 +3,10 @@
 The tests (`backfill.reconcile_count`, `_sum`, `_keys`, `_rows`) are the one
 source of truth: this module selects them, runs `dbt test --store-failures` on
 the parsed manifest, and reads only their results — the status and failure
-count dbt reports, and a few of the failing rows dbt stored. No table is read
-into Python to be compared.
+count dbt reports, and a few of the failing rows dbt stored. A test configured
+`store_failures: false` stores nothing (and a table left by an earlier run is
+stale), so its failing rows are read from its own query, compiled again and
+run where the data is. No table is read into Python to be compared.
 
     from backfill.reconcile import run_checks
     results = run_checks(DbtProject("."), select=["source:reference_raw"])
@@ -48,11 +50,14 @@ class CheckResult:
     column: Optional[str] = None
     compare_column: Optional[str] = None
     summary: bool = False
+    # the check declares window_column / compare_window_column, so --start/--end narrow it
+    windowed: bool = False
     # count and sum: both sides' totals over every group, from the failing rows
     model_total: Any = None
     compare_total: Any = None
     groups_compared: Optional[int] = None
-    # the stored failing rows: the worst few, and how many of each issue
+    # the stored failing rows (none when the test stores none: store_failures false):
+    # the worst few, and how many of each issue
     failures_relation: Optional[str] = None
     worst: list[dict] = field(default_factory=list)
     issues: dict[str, int] = field(default_factory=dict)
@@ -66,21 +71,58 @@ class CheckResult:
 
 
 def reconciliation_tests(project: DbtProject) -> dict[str, Any]:
-    """Every reconciliation test of the project, by unique_id."""
-    tests = {}
+    """Every enabled reconciliation test of the project, by unique_id.
+
+    dbt keeps a test of a disabled node in the manifest, disabled (the
+    package's own reference checks in a project that imports it): those are
+    not checks of this project. A test dbt disabled because a `ref` or
+    `source` of it names nothing is not skipped silently: see `broken_tests`."""
+    return {node.unique_id: node for node in _our_tests(project) if node.config.enabled is not False}
+
+
+def broken_tests(project: DbtProject) -> dict[str, str]:
+    """Reconciliation tests dbt disabled because a ref() or source() of theirs
+    names nothing in the project, by unique_id, with the sentence that says so."""
+    manifest = project.manifest
+    everything = list(manifest.nodes.values()) + [n for nodes in manifest.disabled.values() for n in nodes]
+    names = {(node.package_name, node.name) for node in everything
+             if node.resource_type in ("model", "seed", "snapshot")}
+    sources = {(node.source_name, node.name) for node in list(manifest.sources.values()) + everything
+               if node.resource_type == "source"}
+    broken = {}
+    for node in _our_tests(project):
+        if node.config.enabled is not False:
+            continue
+        missing = [f"ref('{ref.name}')" for ref in node.refs
+                   if not any(name == ref.name and (not ref.package or package == ref.package)
+                              for package, name in names)]
+        missing += [f"source('{source[0]}', '{source[-1]}')" for source in node.sources
+                    if (source[0], source[-1]) not in sources]
+        if missing:
+            broken[node.unique_id] = (f"{' and '.join(missing)} names nothing in this project (no such model, seed, "
+                                      "snapshot or source), so dbt does not run this check.")
+    return broken
+
+
+def _our_tests(project: DbtProject) -> list[Any]:
+    tests = []
     for node in project.manifest.nodes.values():
         metadata = getattr(node, "test_metadata", None)
         if node.resource_type != "test" or metadata is None or metadata.name not in KINDS:
             continue
         # The package's own test macro, not a homonym from another package.
         if f"macro.backfill.test_{metadata.name}" in (node.depends_on.macros or []):
-            tests[node.unique_id] = node
+            tests.append(node)
     return tests
 
 
 def select_tests(project: DbtProject, select: Optional[list[str]] = None) -> list[Any]:
-    """The reconciliation tests that `select` (dbt selection syntax) names; all without it."""
+    """The reconciliation tests that `select` (dbt selection syntax) names; all without it.
+    A broken test (see `broken_tests`) is among them when nothing is selected, or when a
+    selection names it."""
     tests = reconciliation_tests(project)
+    broken = {unique_id: node for unique_id, node in
+              ((uid, project.manifest.nodes[uid]) for uid in broken_tests(project))}
     if select:
         listed = project.invoke(
             ["ls", "--resource-type", "test", "--output", "json", "--output-keys", "unique_id", "--select", *select]
@@ -89,40 +131,83 @@ def select_tests(project: DbtProject, select: Optional[list[str]] = None) -> lis
             raise InvalidInput(f"--select {' '.join(select)} is not a valid dbt selection: {describe_failure(listed)}")
         chosen = {_unique_id(line) for line in listed.result or []}
         tests = {unique_id: node for unique_id, node in tests.items() if unique_id in chosen}
+        broken = {unique_id: node for unique_id, node in broken.items() if node.name in select}
+    tests.update(broken)
     if not tests:
         where = f" match --select {' '.join(select)}" if select else " are declared in this project"
         raise InvalidInput(f"No reconciliation tests (backfill.reconcile_*){where}.")
     return sorted(tests.values(), key=lambda node: node.unique_id)
 
 
+def stores_failures(node) -> bool:
+    """Whether `dbt test --store-failures` stores this test's failing rows: not when
+    its config says `store_failures: false` (or `store_failures_as: ephemeral`)."""
+    config = node.config
+    return config.get("store_failures") is not False and config.get("store_failures_as") != "ephemeral"
+
+
+def fresh_failures(project: DbtProject, nodes: list, vars: Optional[dict] = None) -> dict[str, str]:
+    """For tests that store no failing rows: each one's own query, compiled now
+    with these vars, as a parenthesised query to select from (by unique_id).
+    The rows it returns are the test's failing rows at this moment, never a
+    table an earlier run left behind."""
+    if not nodes:
+        return {}
+    outcome = project.invoke(["compile", "--select", *("fqn:" + ".".join(node.fqn) for node in nodes)], vars=vars)
+    compiled = {result.node.unique_id: getattr(result.node, "compiled_code", None)
+                for result in getattr(outcome.result, "results", None) or []}
+    # The SQL goes through dbt once more (`show --inline`): kept out of Jinja's reach.
+    return {unique_id: "(\n{% raw %}" + code.strip().rstrip(";") + "{% endraw %}\n)"
+            for unique_id, code in compiled.items() if code}
+
+
 def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Optional[dict] = None) -> list[CheckResult]:
     """Run the selected reconciliation tests in one `dbt test` and report each."""
     nodes = select_tests(project, select)
-    try:
-        runs = project.run_tests(nodes, vars=vars)
-    except DbtProjectError as error:
-        raise DbtProjectError(f"dbt could not run the reconciliation tests: {error.message.split(': ', 1)[-1]}") from None
+    broken = broken_tests(project)
+    runnable = [node for node in nodes if node.unique_id not in broken]
+    runs = {}
+    if runnable:
+        try:
+            runs = project.run_tests(runnable, vars=vars)
+        except DbtProjectError as error:
+            raise DbtProjectError(
+                f"dbt could not run the reconciliation tests: {error.message.split(': ', 1)[-1]}") from None
+    labels = _RelationLabels(project, vars)
     checks = []
     for node in nodes:
+        check = _describe(node, labels)
+        if node.unique_id in broken:
+            check.status, check.message = "error", broken[node.unique_id]
+            checks.append(check)
+            continue
         run = runs[node.unique_id]
-        check = _describe(node)
         check.status = "error" if run.status == "not run" else run.status
-        check.failures, check.message, check.failures_relation = run.failures, run.message, run.failures_relation
-        if check.status in ("fail", "warn") and check.failures_relation:
-            _read_failures(project, check)
+        check.failures, check.message = run.failures, _sentence(run.message)
+        check.failures_relation = run.failures_relation if stores_failures(node) else None
         checks.append(check)
+    failing = [(node, check) for node, check in zip(nodes, checks) if check.status in ("fail", "warn")]
+    fresh = fresh_failures(project, [node for node, check in failing if not stores_failures(node)], vars)
+    for node, check in failing:
+        source = check.failures_relation or fresh.get(node.unique_id)
+        if source:
+            _read_failures(project, check, source)
+        else:  # the count dbt reported stands alone; never rows from elsewhere
+            check.message = check.message or (
+                "details not read (store_failures: false, and dbt could not compile the test again).")
     return checks
 
 
-def _describe(node) -> CheckResult:
+def _describe(node, labels: Optional["_RelationLabels"] = None) -> CheckResult:
     kwargs = node.test_metadata.kwargs or {}
     kind = KINDS[node.test_metadata.name]
+    label = labels.label if labels is not None else _relation_label
     return CheckResult(
         name=node.name,
         unique_id=node.unique_id,
         kind=kind,
-        model=_relation_label(kwargs.get("model")),
-        compare_model=_relation_label(kwargs.get("compare_model")),
+        model=label(kwargs.get("model")),
+        compare_model=label(kwargs.get("compare_model")),
         status="",
         failures=0,
         group_by=_as_list(kwargs.get("group_by")),
@@ -130,14 +215,15 @@ def _describe(node) -> CheckResult:
         column=(kwargs.get("column") or kwargs.get("column_name")) if kind == "sum" else None,
         compare_column=kwargs.get("compare_column") if kind == "sum" else None,
         summary=bool(kwargs.get("summary")) if kind == "rows" else False,
+        windowed=bool(kwargs.get("window_column") or kwargs.get("compare_window_column")),
     )
 
 
-def _read_failures(project: DbtProject, check: CheckResult) -> None:
-    """The few rows a person reads first, from the relation dbt stored the failures in."""
-    stored = check.failures_relation
+def _read_failures(project: DbtProject, check: CheckResult, source: str) -> None:
+    """The few rows a person reads first, from `source`: the relation dbt stored
+    the failures in, or the test's own query (see `fresh_failures`)."""
     if check.kind in ("count", "sum"):
-        rows = project.query(f"select * from {stored} order by abs(difference) desc limit {WORST_ROWS}")
+        rows = project.query(f"select * from {source} as stored order by abs(difference) desc limit {WORST_ROWS}")
         if rows:
             check.model_total = rows[0].get("model_total")
             check.compare_total = rows[0].get("compare_total")
@@ -145,14 +231,15 @@ def _read_failures(project: DbtProject, check: CheckResult) -> None:
         skip = {"model_total", "compare_total", "groups_compared"}
         check.worst = [{k: v for k, v in row.items() if k not in skip} for row in rows]
     elif check.kind == "rows" and check.summary:
-        check.worst = project.query(f"select * from {stored} order by column_name")
+        check.worst = project.query(f"select * from {source} as stored order by column_name")
     else:
         # One query: the count of each issue (per column for rows), and a few examples of each.
         detail = "issue, column_name" if check.kind == "rows" else "issue"
         rows = project.query(
             f"select * from (select stored.*, count(*) over (partition by {detail}) as issue_rows, "
             f"row_number() over (partition by {detail} order by {detail}) as issue_example "
-            f"from {stored} as stored) as examples where issue_example <= {WORST_ROWS} order by issue_rows desc, {detail}"
+            f"from {source} as stored) as examples where issue_example <= {WORST_ROWS} "
+            f"order by issue_rows desc, {detail}"
         )
         for row in rows:
             # "missing in compare_model", or for a column of rows: "email: values differ"
@@ -163,7 +250,8 @@ def _read_failures(project: DbtProject, check: CheckResult) -> None:
 
 
 def history_rows(checks: list[CheckResult], invocation_id: str, vars: Optional[dict] = None) -> list[dict]:
-    """One row per check for the history table (see macros/reconcile/append_reconcile_history.sql)."""
+    """One row per check for the history table (see macros/reconcile/append_reconcile_history.sql).
+    The window is recorded only for checks it narrowed (those that declare window columns)."""
     vars = vars or {}
     return [
         {
@@ -177,8 +265,8 @@ def history_rows(checks: list[CheckResult], invocation_id: str, vars: Optional[d
             "failures": check.failures,
             "model_total": _number(check.model_total),
             "compare_total": _number(check.compare_total),
-            "window_start": _text(vars.get("start_date")),
-            "window_end": _text(vars.get("end_date")),
+            "window_start": _text(vars.get("start_date")) if check.windowed else None,
+            "window_end": _text(vars.get("end_date")) if check.windowed else None,
             "message": check.message or None,
         }
         for check in checks
@@ -208,6 +296,55 @@ def _relation_label(text: Optional[str]) -> str:
     if not match:
         return str(text).strip()
     return ".".join(part.strip().strip("'\"") for part in match.group(2).split(","))
+
+
+class _RelationLabels:
+    """Relation labels for the report, a relation name written with Jinja
+    (`"{{ target.schema }}.billing"`) shown as dbt renders it (`analytics.billing`):
+    with the target and vars in use; left as written when it needs more than that."""
+
+    def __init__(self, project: DbtProject, vars: Optional[dict] = None):
+        self.project = project
+        self.vars = {**project.vars, **(vars or {})}
+        self._context = None
+
+    def label(self, text: Optional[str]) -> str:
+        label = _relation_label(text)
+        if "{{" not in label and "{%" not in label:
+            return label
+        try:
+            import jinja2.sandbox
+
+            environment = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+            return environment.from_string(label).render(self.context()).strip()
+        except Exception:  # anything dbt's own context would be needed for: shown as written
+            return label
+
+    def context(self) -> dict:
+        if self._context is None:
+            import os
+
+            credentials, target_name = self.project.credentials_and_target()
+            target = {"name": target_name, "target_name": target_name, "type": credentials.type,
+                      "schema": credentials.schema, "database": credentials.database}
+            variables = self.vars
+
+            def var(name, default=None):
+                if name not in variables and default is None:
+                    raise KeyError(name)
+                return variables.get(name, default)
+
+            self._context = {"target": target, "var": var,
+                             "env_var": lambda name, default=None: os.environ.get(name, default)}
+        return self._context
+
+
+def _sentence(message: str) -> str:
+    """dbt's compilation error cut to the package's own sentence: without the
+    `Compilation Error in test x (path)` it opens with and the `> in macro ...`
+    call stack it ends with."""
+    text = re.sub(r"^Compilation Error in test \S+ \([^)]*\)\s*", "", message or "")
+    return text.split(" > in macro ", 1)[0].strip()
 
 
 def _as_list(value) -> list[str]:

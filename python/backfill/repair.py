@@ -25,12 +25,16 @@ from backfill.errors import BackfillFailed, InvalidInput
 from backfill.gaps import as_bound
 from backfill.planning import (Batch, Bound, format_bound, last_in_period, next_period, period_start, period_windows,
                                periods_between, plan_repair)
-from backfill.reconcile import _as_list
+from backfill.reconcile import _as_list, fresh_failures, stores_failures
 
 DEFAULT_MAX_PERIODS = 31
 
 RECONCILE_KINDS = ("reconcile_count", "reconcile_sum", "reconcile_keys", "reconcile_rows")
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+# The reconciliation builders' own output columns: a key or group column named so comes out as key_n / group_n.
+BUILDER_COLUMNS = frozenset({
+    "model_value", "compare_value", "difference", "difference_pct", "missing_in", "model_rows", "compare_rows",
+    "model_total", "compare_total", "groups_compared", "issue", "column_name", "compare_column_name"})
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,9 @@ class RepairFailed(BackfillFailed):
 def period_checks(project: DbtProject, model: ModelInfo, period_col: str, names=()) -> list[PeriodCheck]:
     """The model's tests (declared on it, or reconciliations comparing with it),
     each with how its failures map to periods or why they cannot."""
+    # dbt keeps tests of disabled nodes in the manifest, disabled: not checks of this model
     tests = [node for node in project.manifest.nodes.values()
-             if node.resource_type == "test" and _checks_model(node, model)]
+             if node.resource_type == "test" and node.config.enabled is not False and _checks_model(node, model)]
     if names:
         by_name = {node.name: node for node in tests}
         unknown = [name for name in names if name not in by_name]
@@ -190,10 +195,12 @@ def _classify_reconcile(node, kind: str, kwargs: dict, model: ModelInfo, period_
         return PeriodCheck(node.name, node, kind,
                            reason=f"it is {what} by {shown}, not by the period column {period_col}")
     position = positions[0]
-    # The failing rows carry the model side's names (plain names) or key_n / group_n (expressions).
+    # The failing rows carry the model side's names (plain names) or key_n / group_n: for an
+    # expression, and for a name the builders use for their own columns (macros/reconcile/_reconcile_output_name.sql).
     output = model_side[position].strip()
     prefix = "key" if by_key else "group"
-    period_output = f'"{output}"' if _PLAIN_NAME.match(output) else f"{prefix}_{position + 1}"
+    own_name = output.lower() in BUILDER_COLUMNS or re.match(r"^(group|key)_[0-9]+$", output.lower())
+    period_output = f'"{output}"' if _PLAIN_NAME.match(output) and not own_name else f"{prefix}_{position + 1}"
     return PeriodCheck(node.name, node, kind, period_output=period_output)
 
 
@@ -226,17 +233,28 @@ def run_period_checks(project: DbtProject, checks: list[PeriodCheck], grain: str
         run = runs[check.node.unique_id]
         outcome = CheckOutcome(check, "error" if run.status == "not run" else run.status, run.failures,
                                message=run.message)
-        if outcome.failing and run.failures_relation:
-            periods, unmapped = _failing_periods(project, check, run.failures_relation, grain)
+        outcomes.append(outcome)
+    # A check that stores no failures (store_failures: false) is read from its own query, run now:
+    # a table an earlier run left behind would name stale periods.
+    failing = [o for o in outcomes if o.failing]
+    fresh = fresh_failures(project, [o.check.node for o in failing if not stores_failures(o.check.node)], window)
+    for outcome in failing:
+        node = outcome.check.node
+        source = runs[node.unique_id].failures_relation if stores_failures(node) else fresh.get(node.unique_id)
+        if source:
+            periods, unmapped = _failing_periods(project, outcome.check, source, grain)
             inside = [p for p in periods if _within(p, start, end, grain)]
             outcome.periods, outcome.outside, outcome.unmapped = inside, len(periods) - len(inside), unmapped
-        outcomes.append(outcome)
+        else:  # no period is guessed, nor read from a table an earlier run left behind
+            outcome.message = outcome.message or (
+                "its failing rows could not be read (store_failures: false, and dbt could not compile it again)")
     return outcomes
 
 
-def _failing_periods(project: DbtProject, check: PeriodCheck, relation: str, grain: str) -> tuple[list[Bound], int]:
+def _failing_periods(project: DbtProject, check: PeriodCheck, source: str, grain: str) -> tuple[list[Bound], int]:
+    """The periods the failing rows in `source` (the stored relation, or the check's own query) name."""
     if check.kind == "no_gaps":
-        rows = project.query(f"select gap_start, gap_end from {relation}")
+        rows = project.query(f"select gap_start, gap_end from {source} as failing_rows")
         periods, unmapped = set(), 0
         for row in rows:
             if row["gap_start"] is None:  # no rows at all and no start: nothing names the periods
@@ -244,7 +262,7 @@ def _failing_periods(project: DbtProject, check: PeriodCheck, relation: str, gra
                 continue
             periods.update(gap_periods(row["gap_start"], row["gap_end"], check.grain, grain))
         return sorted(periods), unmapped
-    rows = project.query(f"select distinct {check.period_output} as failing_period from {relation}")
+    rows = project.query(f"select distinct {check.period_output} as failing_period from {source} as failing_rows")
     values = [row["failing_period"] for row in rows]
     periods = {period_start(as_bound(v, grain), grain) for v in values if v is not None}
     return sorted(periods), sum(v is None for v in values)

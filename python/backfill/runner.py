@@ -116,6 +116,17 @@ def check_rerun_replaces(model: ModelInfo, allow_append: bool) -> None:
         )
 
 
+def check_period_column(project: DbtProject, model: ModelInfo, grain: str) -> None:
+    """Refuse a period column the model's table does not have, or hours of a date
+    column, before anything is written: otherwise each batch would write its
+    window and only then fail its checks (or, unverified, rewrite a day per hour)."""
+    from backfill.gaps import refuse_unusable_column
+
+    column = period_column(model)
+    if column:
+        refuse_unusable_column(project, model, column, grain)
+
+
 def plan_run(start, end, grain: str = "day", batch_size: int = 1) -> list[Batch]:
     """Validate the range options and plan the batches (no I/O)."""
     start_bound, end_bound = parse_range(start, end, grain)
@@ -128,6 +139,17 @@ def parse_range(start, end, grain: str):
     end_bound = parse_bound(end, grain, option="--end", is_end=True)
     if end_bound < start_bound:
         raise InvalidInput(f"--start {start} is after --end {end}.")
+    return start_bound, end_bound
+
+
+def parse_open_range(start, end, grain: str):
+    """Like parse_range, but either bound may be missing (None): --gaps-only
+    then defaults it as `gaps` does."""
+    if start and end:
+        return parse_range(start, end, grain)
+    check_grain(grain)
+    start_bound = parse_bound(start, grain, option="--start") if start else None
+    end_bound = parse_bound(end, grain, option="--end", is_end=True) if end else None
     return start_bound, end_bound
 
 
@@ -164,7 +186,9 @@ def run_backfill(
     that fails is retried `retries` times (waiting backoff, 2×backoff, …); if it
     still fails the run stops, leaving every finished batch in place.
 
-    `gaps_only` plans only the periods `backfill.find_gaps` reports missing;
+    `gaps_only` plans only the missing periods within [start, end] (either may
+    be None): those the model's `backfill.no_gaps` tests on its period column
+    report, else the periods without a row, found by `backfill.find_gaps`;
     `windows` (a list of inclusive (start, end) pairs, strings or dates) plans
     exactly those ranges instead of [start, end]. `notes` is stored with the
     run's options in the audit trail (e.g. why the run happened).
@@ -180,7 +204,7 @@ def run_backfill(
 
         plan = plan_batches_for_ranges([parse_range(str(a), str(b), grain) for a, b in windows], grain, batch_size)
     elif gaps_only:
-        start_bound, end_bound = parse_range(start, end, grain) if start and end else (None, None)
+        start_bound, end_bound = parse_open_range(start, end, grain)
     else:
         if start is None or end is None:
             raise InvalidInput("--start and --end are both needed (or --gaps-only to backfill what is missing).")
@@ -195,6 +219,7 @@ def run_backfill(
         raise InvalidInput(f"--vars sets {', '.join(clashing)}, which the runner sets for each batch.")
     if concurrency > 1:
         check_concurrency(project)
+    check_period_column(project, info, grain)
     if gaps_only:
         plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size)
     report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run)

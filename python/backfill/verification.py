@@ -1,9 +1,11 @@
 """Verification of a batch after it ran, with the package's own builders:
 
-- every period of the window is present: the model's `backfill.no_gaps` tests
-  (their grain, min_rows, partition_by, where and list of excluded dates)
-  applied to the window through `backfill.find_gaps`; without such a test, at
-  least one row per period of the run's grain;
+- every period of the window is present: each of the model's `backfill.no_gaps`
+  tests applied by `backfill.find_gaps` as dbt applies it (its own grain,
+  min_rows, partition_by, exclude, rendered by dbt, and its `where` config),
+  with the window in place of its start and end, judged over the periods of its
+  grain that lie wholly inside the window; without such a test, at least one row
+  per period of the run's grain;
 - the model's reconciliation tests that declare a `window_column` pass for the
   window (run through dbt with the batch's window vars).
 
@@ -45,34 +47,28 @@ def tests_on(project: DbtProject, model: ModelInfo, test_macro: str) -> list:
 
 
 def presence_checks(project: DbtProject, model: ModelInfo, batch: Batch, grain: str) -> list[dict]:
-    from backfill.gaps import find_gap_ranges
+    from backfill import gaps
 
-    declared = tests_on(project, model, "test_no_gaps")
-    specs = [(node.name, node.test_metadata.kwargs or {}, str(node.config.severity).lower()) for node in declared]
-    if not specs:
-        specs = [("every_period_present", {"grain": grain}, "error")]
     checks = []
-    for name, kwargs, severity in specs:
-        exclude = kwargs.get("exclude")
-        gaps = find_gap_ranges(
-            project, model,
-            column=kwargs.get("column_name"),
-            grain=kwargs.get("grain", grain),
-            start=format_bound(batch.start),
-            end=format_bound(batch.end),
-            partition_by=kwargs.get("partition_by") or (),
-            min_rows=int(kwargs.get("min_rows", 1)),
-            where=kwargs.get("where"),
-            exclude=exclude if isinstance(exclude, (list, tuple)) else None,
-        )
-        missing = ", ".join(
-            (format_bound(g.gap_start) if g.gap_start == g.gap_end else f"{format_bound(g.gap_start)} → {format_bound(g.gap_end)}")
-            + (f" ({', '.join(f'{k}={v}' for k, v in g.partition.items())})" if g.partition else "")
-            for g in gaps
-        )
-        detail = f"missing {missing}" if gaps else "every period present"
-        checks.append(_check(name, not gaps, severity, detail))
+    for check in gaps.presence_checks(project, model, grain):
+        outcome = gaps.apply_check(project, model, check, batch.start, batch.end, whole_periods=True)
+        if not outcome.checked:
+            detail = f"no whole {outcome.grain} lies inside the window: not checked"
+        elif outcome.ranges:
+            detail = "missing " + ", ".join(_missing_range(gap) for gap in outcome.ranges)
+        else:
+            detail = "every period present"
+        checks.append(_check(check.name, not outcome.ranges, check.severity, detail))
     return checks
+
+
+def _missing_range(gap) -> str:
+    span = format_bound(gap.gap_start) if gap.gap_start == gap.gap_end else (
+        f"{format_bound(gap.gap_start)} → {format_bound(gap.gap_end)}")
+    if not gap.partition:
+        return span
+    values = ", ".join(f"{name}={'null' if value is None else value}" for name, value in gap.partition.items())
+    return f"{span} ({values})"
 
 
 def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch) -> list[dict]:

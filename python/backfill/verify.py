@@ -104,6 +104,8 @@ def _describe_key(key: dict) -> str:
 
 
 def _plain(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, date):

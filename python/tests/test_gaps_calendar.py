@@ -1,5 +1,6 @@
 """The calendar page on its own (no warehouse): each grain's grid, and that a
-cell is missing exactly when it lies in a range the builder reported."""
+cell is missing exactly when it lies in a range the builder reported; the gap
+options and the help that explains them."""
 
 from __future__ import annotations
 
@@ -74,6 +75,23 @@ def test_week_grid_uses_iso_weeks():
     assert page.index("2025 (ISO weeks)") < page.index('data-period="2024-12-30"')
 
 
+def test_an_excluded_date_at_hour_grain_is_all_its_hours():
+    check = build_check(MODEL, grain="hour", start="2024-03-09 22:00", end="2024-03-11 01:00",
+                        exclude=["2024-03-10", "2024-03-11 00:00"])
+    assert check.exclude == ("2024-03-10", "2024-03-11 00:00:00")  # the macro names the whole day by the date
+    page = render_calendar(check, [], [], check.start, check.end)
+    excluded = [period for period, state in cells(page).items() if state == "excluded"]
+    assert excluded == [f"2024-03-10 {hour:02d}:00" for hour in range(24)] + ["2024-03-11 00:00"]
+
+
+def test_a_null_partition_value_shows_as_null():
+    check = build_check(MODEL, grain="day", start="2024-01-01", end="2024-01-02", partition_by=["store_id"])
+    page = render_calendar(check, [GapRange(date(2024, 1, 1), date(2024, 1, 2), 2, {"store_id": None})], [],
+                           check.start, check.end)
+    assert "<td>null</td><td>2024-01-01</td>" in page and "store_id=null" in page
+    assert "None" not in page
+
+
 def test_an_empty_relation_without_start_says_so():
     check = build_check(MODEL, grain="day", end="2024-01-31")
     page = render_calendar(check, [GapRange(None, date(2024, 1, 31), None)], [], None, check.end)
@@ -115,3 +133,17 @@ def test_the_default_end_is_the_last_complete_period():
     assert default_last_period("day", now) == date(2024, 2, 29)
     assert default_last_period("week", now) == date(2024, 2, 19)
     assert default_last_period("month", now) == date(2024, 2, 1)
+
+
+def test_the_help_shows_the_hour_form_and_what_an_excluded_date_means():
+    from click.testing import CliRunner
+
+    from backfill.cli import cli
+
+    def help_of(command: str) -> str:
+        return " ".join(CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output.split())
+
+    gaps_help, run_help = help_of("gaps"), help_of("run")
+    assert "with --grain hour a date names all 24 of its hours" in gaps_help
+    for text in (gaps_help, run_help):
+        assert "--start TEXT First" in text and "YYYY-MM-DD HH:00 with --grain hour" in text

@@ -129,10 +129,12 @@ def test_gap_windows_feed_the_batch_planner(built):
         ["2024-01-15", "2024-01-15"], ["2024-02-10", "2024-02-11"], ["2024-02-12", "2024-02-12"],
         ["2024-02-29", "2024-02-29"], ["2024-03-30", "2024-03-30"],
     ]
-    # May has no rows: the missing month is clipped to the asked end.
-    assert windows["month"]["windows"] == [["2024-05-01", "2024-05-15"]]
-    # The data ends on 2024-04-30, inside the week of 04-29: the week of 05-06 is missing, clipped to the end.
-    assert windows["week"]["windows"] == [["2024-05-06", "2024-05-08"]]
+    # The model's no_gaps test (grain day) says what is missing; a month or week batch reruns the whole
+    # period that holds a missing day, merged where they touch and clipped to the asked range.
+    assert windows["month"]["windows"] == [["2024-01-01", "2024-03-31"], ["2024-05-01", "2024-05-15"]]
+    assert windows["week"]["windows"] == [
+        ["2024-01-15", "2024-01-21"], ["2024-02-05", "2024-02-18"], ["2024-02-26", "2024-03-03"],
+        ["2024-03-25", "2024-03-31"], ["2024-04-29", "2024-05-08"]]
 
 
 @pytest.mark.parametrize(

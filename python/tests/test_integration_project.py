@@ -47,3 +47,17 @@ def test_a_user_model_builds_and_backfills_with_renamed_window_vars(user_project
     # A scheduled `dbt run` with no window replaces only the latest day, with no duplicates.
     user_project.dbt("run")
     assert user_project.sql(f'select count(*), count(distinct "date") from {table}') == [(5, 5)]
+
+
+def test_reconcile_runs_the_projects_own_checks_and_none_of_the_package(user_project):
+    # The package's reference checks sit on its disabled sources: dbt must not warn about them ...
+    parsed = user_project.dbt("parse", "--no-partial-parse")
+    assert "which is disabled" not in parsed.stdout + parsed.stderr, parsed.stdout
+    # ... and `reconcile` must not list them as errors: it runs this project's one check, which passes
+    user_project.dbt("build")
+    result = user_project.cli("reconcile")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "pass   orders_daily_amount_matches_raw_orders  sum: orders_daily.amount vs raw_orders.amount per date — agree",
+        "OK: 1 check(s), 1 passed.",
+    ]

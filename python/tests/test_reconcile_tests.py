@@ -86,6 +86,23 @@ TABLES = {
         [(1, "2024-03-01 09:00:00"), (2, "2024-03-01 23:59:59"), (3, "2024-03-02 00:00:00"),
          (4, "2024-03-02 10:00:00"), (5, "2024-03-03 08:00:00"), (6, "2024-03-04 00:00:01")],
     ),
+    # float sums whose difference is the tolerance exactly: 1.11 - 1.10 = 0.010000000000000009 in
+    # double precision; 1.1 - 1.089 = 0.011, exactly 1% of 1.1
+    "floats_a": ("g varchar(5), v double precision", [("s1", 1.11), ("s2", 2.50), ("s3", 1.1)]),
+    "floats_b": ("g varchar(5), v double precision", [("s1", 1.10), ("s2", 2.48), ("s3", 1.089)]),
+    # key and group columns named like the builders' own output columns
+    "tickets_a": ("issue varchar(10), missing_in varchar(10), points integer",
+                  [("JIRA-1", "x", 1), ("JIRA-2", "y", 2)]),
+    "tickets_b": ("issue varchar(10), missing_in varchar(10), points integer",
+                  [("JIRA-1", "x", 1), ("JIRA-3", "z", 5)]),
+    # a column created unquoted in mixed case (PostgreSQL stores orderdate), and quoted ones
+    "mixed_case": ("OrderDate date, amount integer", [("2024-01-01", 1), ("2024-01-02", 2)]),
+    "quoted_case": ('"EventDate" date, "Amount" integer', [("2024-01-01", 1), ("2024-01-02", 2)]),
+    # keys duplicated on a side and missing on the other
+    "dup2_a": ("id integer, v integer", [(1, 1), (1, 1), (2, 2), (3, 3), (3, 3)]),
+    "dup2_b": ("id integer, v integer", [(2, 2), (3, 3), (3, 3), (4, 4)]),
+    # text keys against keys_b's integers
+    "text_keys": ("id varchar(5)", [("2",), ("3",)]),
 }
 
 SOURCE = "source('cases', '{}')"
@@ -105,8 +122,9 @@ SINGULAR_TESTS = {
 }
 
 
-def case(table, test, name, arguments, config=None, column=None):
-    return {"table": table, "test": test, "name": name, "arguments": arguments, "config": config, "column": column}
+def case(table, test, name, arguments, config=None, column=None, quote=False):
+    return {"table": table, "test": test, "name": name, "arguments": arguments, "config": config, "column": column,
+            "quote": quote}
 
 
 CASES = [
@@ -162,6 +180,47 @@ CASES = [
          "window_column": "order_date", "compare_window_column": "billed_at"}),
     case("rows_a", "reconcile_rows", "refused_unknown_column",
          {"compare_model": SOURCE.format("rows_b"), "key_columns": ["id"], "columns": ["nickname"]}),
+    # float columns: a difference of exactly the tolerance passes
+    case("floats_a", "reconcile_sum", "float_tolerance_at_the_bound",
+         {"compare_model": SOURCE.format("floats_b"), "column": "v", "group_by": ["g"], "tolerance": 0.01}),
+    case("floats_a", "reconcile_sum", "float_tolerance_pct_at_the_bound",
+         {"compare_model": SOURCE.format("floats_b"), "column": "v", "group_by": ["g"], "tolerance_pct": 1}),
+    # user columns named issue / missing_in: never collide with the builders' columns
+    case("tickets_a", "reconcile_keys", "key_named_issue",
+         {"compare_model": SOURCE.format("tickets_b"), "key_columns": ["issue"]}),
+    case("tickets_a", "reconcile_rows", "rows_keyed_by_issue",
+         {"compare_model": SOURCE.format("tickets_b"), "key_columns": ["issue"]}),
+    case("tickets_a", "reconcile_count", "count_per_missing_in",
+         {"compare_model": SOURCE.format("tickets_b"), "group_by": ["missing_in"]}),
+    # one identifier rule: plain names matched to the real columns ignoring case, quoted names exactly
+    case("mixed_case", "reconcile_sum", "mixed_case_names",
+         {"compare_model": SOURCE.format("quoted_case"), "column": "AMOUNT", "compare_column": "amount",
+          "group_by": ["OrderDate"], "compare_group_by": ["eventdate"]}),
+    case("mixed_case", "reconcile_keys", "mixed_case_names_where",
+         {"compare_model": SOURCE.format("quoted_case"), "key_columns": ["OrderDate"],
+          "compare_key_columns": ['"EventDate"']}, config={"where": "amount > 0"}),
+    case("mixed_case", "no_gaps", "no_gaps_mixed_case_where", {"start": "2024-01-01", "end": "2024-01-03"},
+         config={"where": "amount > 0"}, column="OrderDate"),
+    case("quoted_case", "no_gaps", "no_gaps_quoted_column", {"start": "2024-01-01", "end": "2024-01-02"},
+         column="EventDate", quote=True),
+    case("quoted_case", "no_gaps", "no_gaps_quoted_column_where", {"start": "2024-01-01", "end": "2024-01-02"},
+         config={"where": '"Amount" > 0'}, column="EventDate", quote=True),
+    # a column that does not exist, on either side: one sentence naming the relation and its columns
+    case("amounts_a", "reconcile_count", "refused_unknown_group",
+         {"compare_model": SOURCE.format("amounts_b"), "group_by": ["day"], "compare_group_by": ["date"]}),
+    case("amounts_a", "reconcile_sum", "refused_unknown_compare_column",
+         {"compare_model": SOURCE.format("amounts_b"), "column": "amount", "compare_column": "amount_billed"}),
+    case("keys_a", "reconcile_keys", "refused_unknown_key",
+         {"compare_model": SOURCE.format("keys_b"), "key_columns": ["id"], "compare_key_columns": ["key"]}),
+    case("text_keys", "reconcile_keys", "refused_key_types",
+         {"compare_model": SOURCE.format("keys_b"), "key_columns": ["id"]}),
+    # duplicated keys fail in every direction, even when missing on the other side
+    case("dup2_a", "reconcile_keys", "duplicated_and_missing",
+         {"compare_model": SOURCE.format("dup2_b"), "key_columns": ["id"]}),
+    case("dup2_a", "reconcile_keys", "duplicated_and_missing_compare_to_model",
+         {"compare_model": SOURCE.format("dup2_b"), "key_columns": ["id"], "direction": "compare_to_model"}),
+    case("dup2_a", "reconcile_rows", "duplicated_and_missing_summary",
+         {"compare_model": SOURCE.format("dup2_b"), "key_columns": ["id"], "summary": True}),
 ]
 
 
@@ -172,9 +231,13 @@ def sources_yml() -> str:
         tests = [c for c in CASES if c["table"] == table and not c["column"]]
         if tests:
             entry["data_tests"] = [_test_entry(c) for c in tests]
-        column_tests = [c for c in CASES if c["table"] == table and c["column"]]
-        if column_tests:
-            entry["columns"] = [{"name": c["column"], "data_tests": [_test_entry(c)]} for c in column_tests]
+        columns = {}
+        for c in (c for c in CASES if c["table"] == table and c["column"]):
+            column = columns.setdefault(c["column"], {"name": c["column"], "data_tests": []})
+            column.update({"quote": True} if c["quote"] else {})
+            column["data_tests"].append(_test_entry(c))
+        if columns:
+            entry["columns"] = list(columns.values())
         tables.append(entry)
     document = {"version": 2, "sources": [{"name": "cases", "schema": "{{ target.schema }}", "tables": tables}]}
     return json.dumps(document, indent=2)  # JSON is YAML
@@ -441,6 +504,79 @@ def test_a_column_that_does_not_exist_is_refused_with_one_sentence(cases):
         result["message"])
 
 
+def test_a_missing_column_on_either_side_is_refused_with_one_sentence(cases):
+    # not the warehouse's multi-line Binder / UndefinedColumn error
+    for test, sentence in {
+        "refused_unknown_group": "backfill.reconcile_count: amounts_a has no column 'day' (it has: amount, date).",
+        "refused_unknown_compare_column":
+            "backfill.reconcile_sum: amounts_b has no column 'amount_billed' (it has: amount, date).",
+        "refused_unknown_key": "backfill.reconcile_keys: keys_b has no column 'key' (it has: id).",
+    }.items():
+        result = cases.results[test]
+        assert result["status"] == "error", (test, result)
+        assert sentence in result["message"], (test, result["message"])
+
+
+def test_integer_keys_against_text_keys_are_refused_naming_both_types(cases):
+    result = cases.results["refused_key_types"]
+    assert result["status"] == "error", result
+    text_type = "varchar" if cases.kind == "duckdb" else "character varying"
+    assert (f"backfill.reconcile_keys: key_columns id is {text_type} but compare_key_columns id is integer; "
+            "cast one side to the other's type") in result["message"]
+
+
+# -- float tolerances -------------------------------------------------------------------
+
+def test_a_float_difference_of_exactly_the_tolerance_passes(cases):
+    # s1: 1.11 vs 1.10 is 0.01 (0.010000000000000009 in double precision): within tolerance 0.01
+    rows = failing_rows(cases, "float_tolerance_at_the_bound")
+    assert pick(rows, "g") == [("s2",), ("s3",)]  # 0.02 and 0.011 are past it
+    # s3: 1.1 vs 1.089 differ by exactly 1% of the larger side; s1 and s2 by less
+    assert cases.results["float_tolerance_pct_at_the_bound"]["status"] == "pass"
+
+
+# -- names like the builders' own columns ----------------------------------------------
+
+def test_key_and_group_columns_named_like_output_columns_come_out_numbered(cases):
+    # stored by `dbt test --store-failures`: no "column specified more than once", no issue_1
+    rows = failing_rows(cases, "key_named_issue", "key_1")
+    assert list(rows[0]) == ["key_1", "missing_in", "issue", "model_rows", "compare_rows"]
+    assert pick(rows, "key_1", "missing_in", "issue") == [
+        ("JIRA-2", "compare_model", "missing in compare_model"), ("JIRA-3", "model", "missing in model")]
+    rows = failing_rows(cases, "rows_keyed_by_issue", "key_1")
+    assert pick(rows, "key_1", "issue") == [("JIRA-2", "missing in compare_model"), ("JIRA-3", "missing in model")]
+    rows = failing_rows(cases, "count_per_missing_in", "group_1")
+    assert pick(rows, "group_1", "model_value", "compare_value", "missing_in") == [
+        ("y", 1, 0, "compare_model"), ("z", 0, 1, "model")]
+
+
+# -- one identifier rule ------------------------------------------------------------------
+
+def test_names_match_the_real_columns_ignoring_case_and_quoted_names_exactly(cases):
+    # PostgreSQL stores the unquoted OrderDate as orderdate, as dbt's own not_null finds it
+    for test in ("mixed_case_names", "mixed_case_names_where", "no_gaps_quoted_column",
+                 "no_gaps_quoted_column_where"):
+        assert cases.results[test]["status"] == "pass", (test, cases.results[test])
+    # with a where config the model is a subquery: the unquoted name is folded as the warehouse folds it
+    assert pick(failing_rows(cases, "no_gaps_mixed_case_where"), "gap_start", "gap_end") == [
+        ("2024-01-03", "2024-01-03")]
+
+
+# -- duplicates ---------------------------------------------------------------------------
+
+def test_a_duplicated_key_fails_in_every_direction_even_when_missing_on_the_other_side(cases):
+    expected = [
+        (1, "compare_model", "missing in compare_model and duplicated in model", 2, 0),
+        (3, None, "duplicated on both sides", 2, 2),
+        (4, "model", "missing in model", 0, 1),
+    ]
+    columns = ("id", "missing_in", "issue", "model_rows", "compare_rows")
+    assert pick(failing_rows(cases, "duplicated_and_missing"), *columns) == expected
+    assert pick(failing_rows(cases, "duplicated_and_missing_compare_to_model"), *columns) == expected
+    summary = failing_rows(cases, "duplicated_and_missing_summary")
+    assert pick(summary, "keys_missing_in_model", "keys_missing_in_compare", "duplicated_keys") == [(1, 1, 2)]
+
+
 # Arguments that are wrong whatever the data are refused when dbt renders the
 # test (at parse time), before anything runs; the same on every warehouse.
 REFUSED = {
@@ -461,6 +597,12 @@ REFUSED = {
     "compare_rows('a', 'id', 'b', precision=-1)":
         "backfill.reconcile_rows: precision is a number of decimal places, a whole number of 0 or more (got -1).",
     "compare_sums('a', none, 'b')": "backfill.reconcile_sum: set column, the measure to sum.",
+    "compare_counts('a', 'b', tolerance_pct='5')":
+        "backfill.reconcile_count: tolerance_pct must be a number, not the text '5' (write tolerance_pct: 5, "
+        "without quotes).",
+    "compare_sums('a', 'amount', 'b', tolerance='0.01')":
+        "backfill.reconcile_sum: tolerance must be a number, not the text '0.01' (write tolerance: 0.01, "
+        "without quotes).",
 }
 
 COMPILE_EACH = """

@@ -212,3 +212,64 @@ def test_repair_in_a_user_project_with_keyword_columns_on_a_leap_day(tmp_path, k
             ("2024-02-27", 1, 10.0), ("2024-02-28", 1, 20.5), ("2024-02-29", 2, 13.0), ("2024-03-01", 1, 100.0), ("2024-03-02", 1, 1.0)]
     finally:
         store.drop()
+
+
+FRESH_CHECKS = """\
+version: 2
+
+models:
+  - name: orders_daily
+    data_tests:
+      - backfill.reconcile_sum:
+          name: orders_daily_amount_not_stored
+          arguments:
+            compare_model: ref('raw_orders')
+            column: amount
+            group_by: [date]
+            compare_group_by: ["cast(occurred_at as date)"]
+          config:
+            store_failures: false
+    columns:
+      - name: date
+        quote: true
+        data_tests:
+          - backfill.no_gaps:
+              name: orders_daily_from_the_26th
+              arguments: {start: '2024-02-26', end: '2024-03-02'}
+"""
+
+
+@pytest.mark.parametrize("kind", WAREHOUSES)
+def test_repair_reads_fresh_failures_and_says_why_an_empty_period_cannot_be_fixed(tmp_path, kind):
+    from types import SimpleNamespace
+
+    store = make_user_project(tmp_path, _warehouse_kind(SimpleNamespace(param=kind)),
+                              {"models/_models.yml": FRESH_CHECKS})
+    try:
+        store.dbt("seed")
+        store.cli("run", "-m", "orders_daily", "--start", "2024-02-27", "--end", "2024-03-02", "--no-verify",
+                  check=True)
+        table = f'"{store.schema}".orders_daily'
+        store.sql(f'update {table} set amount = amount * 2 where "date" = \'2024-02-29\'')
+        # A failures table an earlier run left behind (the check stores none now) names another day.
+        audit = f'"{store.schema}_dbt_test__audit"'
+        store.sql(f"create schema if not exists {audit}")
+        store.sql(f"create table {audit}.orders_daily_amount_not_stored as "
+                  "select cast('2024-03-01' as date) as \"date\", 1 as model_value")
+
+        planned = store.cli("repair", "-m", "orders_daily", "--check", "orders_daily_amount_not_stored", "--json")
+        assert planned.returncode == 1, planned.stdout + planned.stderr  # planned, not run: no --yes
+        checked = {e["event"]: e for e in parse_json_lines(planned.stdout)}["checked"]
+        assert [(c["name"], c["status"], c["periods"]) for c in checked["checks"]] == [
+            ("orders_daily_amount_not_stored", "fail", ["2024-02-29"])]
+
+        # 2024-02-26 has no source rows: its rerun writes nothing and the check fails again.
+        empty = store.cli("repair", "-m", "orders_daily", "--check", "orders_daily_from_the_26th", "--yes")
+        assert empty.returncode == 1, empty.stdout + empty.stderr
+        assert "resume" not in empty.stderr.replace("`resume` would only fail the same way", "")
+        assert ("The repair stopped at batch 1 (2024-02-26) of run " in empty.stderr
+                and ": its rerun wrote no rows, because the source has none for that period, so `resume` would "
+                    "only fail the same way; load the missing source data (or exclude the period from the check), "
+                    "then repair again." in empty.stderr), empty.stderr
+    finally:
+        store.drop()

@@ -41,6 +41,17 @@ def test_reconciliation_grouped_by_the_period_column_reads_that_output(group_by,
     assert check.repairable and check.period_output == output
 
 
+@pytest.mark.parametrize("group_by, period, output", [
+    (["region", "issue"], "issue", "group_2"),  # issue would collide with the builders' own columns ...
+    (["region", "Difference"], "difference", "group_2"),
+    (["group_1", "region"], "group_1", "group_1"),  # ... as would their numbered ones
+    (["region", "day"], "day", '"day"'),
+])
+def test_a_group_named_like_a_builder_column_is_read_from_its_numbered_output(group_by, period, output):
+    check = classify(node("reconcile_count", namespace="backfill", group_by=group_by), MODEL, period)
+    assert check.repairable and check.period_output == output
+
+
 def test_reconciliation_grouped_by_something_else_is_refused():
     check = classify(node("reconcile_count", namespace="backfill", group_by=["cast(ts as date)"]), MODEL, "order_date")
     assert check.reason == "it is grouped by cast(ts as date), not by the period column order_date"

@@ -71,3 +71,13 @@ def test_the_report_says_where_a_rerun_changes_history():
     assert lines[2].split()[:7] == ["2024-01-03", "0", "1", "1", "0", "0", "1"]
     assert lines[2].endswith("metric_date=2024-01-03 (only recomputed: a rerun adds it)")
     assert '"metric_date": "2024-01-03"' in changed.to_json()
+
+
+def test_a_null_key_value_prints_as_null_not_none():
+    report = VerifyReport("m", "2024-01-01", "2024-01-01", "day", "metric_date", ["metric_date", "item_id"], [
+        PeriodDifference(period="2024-01-01", stored_count=2, recomputed_count=2, differing_keys=1, changed_keys=1,
+                         only_stored_keys=0, only_recomputed_keys=0,
+                         sample_keys=[{"key": {"metric_date": date(2024, 1, 1), "item_id": None}, "issue": "total"}])])
+    line = report.summary().splitlines()[-1]
+    assert line.endswith("metric_date=2024-01-01, item_id=null (total)")
+    assert "None" not in line
