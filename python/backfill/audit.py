@@ -18,6 +18,7 @@ import getpass
 import json
 import os
 import socket
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +30,7 @@ from backfill.errors import BackfillError
 RUNNING, SUCCESS, FAILED, INTERRUPTED = "running", "success", "failed", "interrupted"
 PENDING = "pending"
 DEFAULT_LOCK_TTL_SECONDS = 6 * 3600
+HEARTBEAT_SECONDS = 30  # how often a running backfill refreshes its run row and lock
 
 
 class ModelLocked(BackfillError):
@@ -110,6 +112,7 @@ class Audit:
         self._lock: Optional[dict] = None  # the lock row this process holds
         self._staged: dict = {}  # records to write with the next write (one operation, not two)
         self._exists = False
+        self._last_full_write = float("-inf")
 
     def exists(self) -> bool:
         """Whether the audit tables are there; reading the trail never creates them."""
@@ -120,9 +123,8 @@ class Audit:
     # -- writing ---------------------------------------------------------------
 
     def _operation(self, macro: str, args: dict) -> None:
-        result = self.project.invoke(["run-operation", f"backfill.{macro}", "--args", json.dumps(args, default=str)])
-        if not result.success:
-            raise_failure(result, "Could not write the audit trail")
+        if not self.project.run_operation(f"backfill.{macro}", args):
+            raise_failure(self.project.last_failure, "Could not write the audit trail")
 
     def ensure(self) -> None:
         if not self._ready:
@@ -183,16 +185,24 @@ class Audit:
             key = ("run", record.run_id) if isinstance(record, RunRecord) else ("batch", record.run_id, record.batch_index)
             self._staged[key] = record
 
-    def heartbeat(self, model: str, run_id: str, *records) -> None:
-        """Write staged and given records and refresh the lock's heartbeat, in one transaction."""
+    def heartbeat(self, model: str, run_id: str, *records, periodic: bool = False) -> None:
+        """Write staged and given records and refresh the lock's heartbeat, in one transaction.
+
+        `periodic` (the start of each batch): batch rows always go out, the run's
+        row and the lock's heartbeat only every HEARTBEAT_SECONDS. The run's
+        progress is counted from its batch rows when read, and a lock is stale
+        after hours, so writing them for every small batch would only cost time."""
         self.ensure()
         self.stage(*records)
-        staged, self._staged = list(self._staged.values()), {}
-        rows = [{"table": "backfill_runs" if isinstance(r, RunRecord) else "backfill_batches", "values": r.values()}
-                for r in staged]
-        if self._lock and self._lock["model"] == model and self._lock["run_id"] == run_id:
+        due = not periodic or time.monotonic() - self._last_full_write >= HEARTBEAT_SECONDS
+        written = [key for key in self._staged if due or key[0] == "batch"]
+        rows = [{"table": "backfill_runs" if key[0] == "run" else "backfill_batches",
+                 "values": self._staged.pop(key).values()} for key in written]
+        if due and self._lock and self._lock["model"] == model and self._lock["run_id"] == run_id:
             rows.append({"table": "backfill_locks", "values": {**self._lock, "heartbeat_at": now_utc()}})
         self._operation("audit_write", {"rows": rows})
+        if due:
+            self._last_full_write = time.monotonic()
 
     def release_lock(self, model: str, run_id: str) -> None:
         self._lock = None
@@ -230,10 +240,15 @@ class Audit:
         if run_id:
             conditions.append(f"run_id = '{_escape(run_id)}'")
         where = f"where {' and '.join(conditions)}" if conditions else ""
-        return self.project.query(
-            "select * from {{ backfill.audit_relation('backfill_runs') }} "
-            f"{where} order by started_at desc, run_id desc limit {int(limit)}"
+        rows = self.project.query(
+            "select runs.*, (select count(*) from {{ backfill.audit_relation('backfill_batches') }} as batches "
+            "where batches.run_id = runs.run_id and batches.status = 'success') as batches_succeeded "
+            "from {{ backfill.audit_relation('backfill_runs') }} as runs "
+            f"{where} order by runs.started_at desc, runs.run_id desc limit {int(limit)}"
         )
+        for row in rows:  # progress as the batch rows tell it, up to date even mid-run
+            row["batches_done"] = int(row.pop("batches_succeeded"))
+        return rows
 
     def batches(self, run_id: str) -> list[dict]:
         if not self.exists():

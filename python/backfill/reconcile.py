@@ -161,15 +161,18 @@ def fresh_failures(project: DbtProject, nodes: list, vars: Optional[dict] = None
             for unique_id, code in compiled.items() if code}
 
 
-def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Optional[dict] = None) -> list[CheckResult]:
-    """Run the selected reconciliation tests in one `dbt test` and report each."""
-    nodes = select_tests(project, select)
+def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Optional[dict] = None,
+               nodes: Optional[list] = None, store_failures: bool = True) -> list[CheckResult]:
+    """Run the selected reconciliation tests (or exactly `nodes`) in one `dbt test` and
+    report each. Without `store_failures` (a batch's checks: most pass, and storing
+    costs a table each time) the failing ones' rows are read from their own queries."""
+    nodes = select_tests(project, select) if nodes is None else nodes
     broken = broken_tests(project)
     runnable = [node for node in nodes if node.unique_id not in broken]
     runs = {}
     if runnable:
         try:
-            runs = project.run_tests(runnable, vars=vars)
+            runs = project.run_tests(runnable, vars=vars, store_failures=store_failures)
         except DbtProjectError as error:
             raise DbtProjectError(
                 f"dbt could not run the reconciliation tests: {error.message.split(': ', 1)[-1]}") from None
@@ -187,7 +190,7 @@ def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Op
         check.failures_relation = run.failures_relation if stores_failures(node) else None
         checks.append(check)
     failing = [(node, check) for node, check in zip(nodes, checks) if check.status in ("fail", "warn")]
-    fresh = fresh_failures(project, [node for node, check in failing if not stores_failures(node)], vars)
+    fresh = fresh_failures(project, [node for node, check in failing if not check.failures_relation], vars)
     for node, check in failing:
         source = check.failures_relation or fresh.get(node.unique_id)
         if source:

@@ -342,7 +342,7 @@ def _execute(audit, info, run, plan, records, options, report, notify, fresh) ->
 def _start(record: BatchRecord, run, audit, info, notify, batch) -> None:
     record.status, record.started_at, record.finished_at = RUNNING, now_utc(), None
     record.attempts += 1
-    audit.heartbeat(info.name, run.run_id, record)
+    audit.heartbeat(info.name, run.run_id, record, periodic=True)
     notify("batch_started", (batch, record.attempts))
 
 

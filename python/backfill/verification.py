@@ -81,7 +81,7 @@ def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch) -
     ]
     if not windowed:
         return []
-    results = run_checks(project, select=[node.name for node in windowed], vars=batch.window_vars())
+    results = run_checks(project, nodes=windowed, vars=batch.window_vars(), store_failures=False)
     checks = []
     for result in results:
         detail = "agrees" if result.passed else (result.message or f"{result.failures} failing group(s)")
