@@ -74,3 +74,10 @@ def ratio(value: Optional[float], reference: Optional[float]) -> str:
 
 def named(name: str, this_project: bool) -> str:
     return f"**{name}**" if this_project else name
+
+
+def timing_cells(entry) -> list[str]:
+    """The first cells of a contender's row: its name (bold for this project's),
+    median seconds, fastest–slowest, peak memory."""
+    return [named(entry.name, entry.contender.this_project), seconds(entry.seconds),
+            spread(entry.fastest, entry.slowest), megabytes(entry.peak_rss_mb)]

@@ -53,7 +53,7 @@ def contenders(pipeline: Pipeline, context: Context) -> list[Contender]:
         (scratch / "select.sql").write_text(pipeline.select_template)
 
     return [
-        runner(RUNNER_VERIFIED, sample_end),
+        runner(RUNNER_VERIFIED, year_end),
         runner(RUNNER_UNVERIFIED, year_end, "--no-verify"),
         Contender(
             SHELL_LOOP,
@@ -106,8 +106,8 @@ def run(context: Context) -> report.Table:
         title=f"1. Backfill throughput: {days} daily batches of daily_metrics ({kind})",
         intro=(f"{days} days × {sizes.events_per_day:,} events ({days * sizes.events_per_day:,} rows of item_events, "
                f"1,000 items), each contender into an empty schema. Median of {repetitions} run(s). "
-               f"Contenders that spend seconds per batch are timed on the first {sizes.sampled} days; their year "
-               f"(≈) is their time per batch × {days}."),
+               f"The shell loop, seconds per batch, is timed on the first {sizes.sampled} days; its year "
+               f"(≈) is its time per batch × {days}."),
         headers=["contender", "batches timed", "median s", "min–max s", "per batch s", "overhead per batch s",
                  f"year of {days} batches s", "peak RSS MB", "× --no-verify (per batch)"],
     )
@@ -130,9 +130,8 @@ def run(context: Context) -> report.Table:
     verdict = "met" if overhead_runner < overhead_microbatch else "NOT met"
     table.notes = [
         "Overhead per batch: the contender's time per batch minus the floor's. Every time includes starting "
-        "the process (and for dbt, parsing the project) as a user's command does; for the runner timed on "
-        f"{sizes.sampled} days, that one start is spread over those days only, so its per-batch figure is high by "
-        f"a few seconds ÷ {sizes.sampled}.",
+        "the process (and for dbt, parsing the project) as a user's command does. The shell loop starts a "
+        f"process for every day anyway, so timing it on {sizes.sampled} days and multiplying loses nothing.",
         f"Issue 6's target, per-batch overhead below dbt microbatch's: **{verdict}** "
         f"(`backfill run --no-verify` {report.seconds(overhead_runner)} s, dbt microbatch "
         f"{report.seconds(overhead_microbatch)} s per batch over the floor).",

@@ -94,10 +94,7 @@ def run(context: Context) -> report.Table:
     )
     for entry in measured:
         table.rows.append([
-            report.named(entry.name, entry.contender.this_project),
-            report.seconds(entry.seconds),
-            report.spread(entry.fastest, entry.slowest),
-            report.megabytes(entry.peak_rss_mb),
+            *report.timing_cells(entry),
             report.ratio(entry.seconds, reference),
         ])
     table.notes = ["Every contender's table equals the complete year afterwards (checked)."]

@@ -144,10 +144,7 @@ def run(context: Context) -> report.Table:
     )
     for entry in measured:
         table.rows.append([
-            report.named(entry.name, entry.contender.this_project),
-            report.seconds(entry.seconds),
-            report.spread(entry.fastest, entry.slowest),
-            report.megabytes(entry.peak_rss_mb),
+            *report.timing_cells(entry),
             report.ratio(entry.seconds, reference),
             FINDS[entry.name],
         ])

@@ -142,10 +142,7 @@ def run_comparison(context: Context) -> report.Table:
              RELADIFF: "keys both ways, every differing row", FLOOR: "the number of keys only"}
     for entry in measured:
         table.rows.append([
-            report.named(entry.name, entry.contender.this_project),
-            report.seconds(entry.seconds),
-            report.spread(entry.fastest, entry.slowest),
-            report.megabytes(entry.peak_rss_mb),
+            *report.timing_cells(entry),
             report.ratio(entry.seconds, reference.seconds),
             report.ratio(entry.peak_rss_mb, reference.peak_rss_mb),
             finds[entry.name],

@@ -60,6 +60,8 @@
     {%- if is_timestamp -%}
         {{ return("cast('" ~ value.isoformat(sep=' ') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
     {%- else -%}
-        {{ return("cast('" ~ value.isoformat() ~ "' as date)") }}
+        {#- A datetime at midnight too: only its date, 'YYYY-MM-DD', which every warehouse casts. -#}
+        {%- set day = value.date() if value.hour is defined else value -%}
+        {{ return("cast('" ~ day.isoformat() ~ "' as date)") }}
     {%- endif -%}
 {% endmacro %}
