@@ -96,7 +96,8 @@ def pipeline_statements(dialect: str, schema: str, days: int, events_per_day: in
 def gap_statements(dialect: str, schema: str, rows: int, days: int) -> list[str]:
     """`rows` row numbers spread evenly over `days` days; the planted days left out."""
     missing = ", ".join(str(offset) for offset in planted_offsets(days))
-    day = int_div(dialect, f"(s.n - 1) * {days}", str(rows))
+    # bigint: the product passes 2^31 from about 6 million rows over a year
+    day = int_div(dialect, f"(cast(s.n as bigint) - 1) * {days}", str(rows))
     return [
         f"""
         create table {schema}.gap_events as
