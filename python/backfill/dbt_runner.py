@@ -27,6 +27,7 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult  # noqa: E402
 
+from backfill import dbt_direct  # noqa: E402
 from backfill.errors import DbtProjectError, UnknownModel, WarehouseBusy  # noqa: E402
 
 
@@ -149,8 +150,11 @@ class DbtProject:
         self.target = target
         self.vars = dict(vars or {})
         self._manifest = None
-        self._adapter_type: Optional[str] = None  # set by the first invocation
         self.direct_macro_calls = 0
+        self.direct_model_runs = 0
+        self.direct_queries = 0
+        self.direct_test_runs = 0
+        self._model_session: Optional[dbt_direct.ModelSession] = None
         self.last_failure: Optional[dbtRunnerResult] = None
 
     # -- invocation -------------------------------------------------------
@@ -178,7 +182,6 @@ class DbtProject:
             runner = dbtRunner(manifest=self.manifest, callbacks=[_error_collector(errors)])
             result = runner.invoke([*QUIET, *command, *self._common_args(vars)])
             result.error_messages = errors
-            self._remember_adapter_type()
             # A DuckDB file held for a moment by another process (`status` during a run):
             # nothing ran, so trying again shortly is safe.
             if result.success or time.monotonic() > deadline or not warehouse_busy(describe_failure(result)):
@@ -204,10 +207,8 @@ class DbtProject:
 
     def _call_macro_directly(self, macro: str, kwargs: dict) -> bool:
         try:
-            from dbt.adapters.factory import FACTORY
-
-            adapter = FACTORY.adapters.get(self._adapter_type) if self._adapter_type else None
-            if adapter is None or getattr(adapter, "_macro_resolver", None) is not self.manifest:
+            adapter = dbt_direct.registered_adapter(self.manifest)
+            if adapter is None:
                 return False
             package, _, name = macro.rpartition(".")
             try:
@@ -282,34 +283,46 @@ class DbtProject:
     # -- work -------------------------------------------------------------
 
     def run_model(self, model: ModelInfo, vars: Optional[dict] = None, extra_args: list[str] = ()) -> ModelRun:
-        """`dbt run` of exactly this model with these vars."""
+        """`dbt run` of exactly this model with these vars.
+
+        The first run of a model is a dbt invocation; later ones (same model, vars
+        only) reuse what it set up, the way dbt runs microbatch batches (dbt_direct)."""
         started = time.monotonic()
+        session = self._model_session
+        if session is not None and session.unique_id == model.unique_id and not extra_args:
+            node_result = session.run(self.manifest, vars or {})
+            self.direct_model_runs += 1
+            outcome = _model_run(node_result, _one_line(node_result.message or "") or "dbt reported a failure without a message.",
+                                 time.monotonic() - started)
+            if not outcome.success:  # a retry starts afresh, with a full invocation
+                self._model_session = None
+            return outcome
+        self._model_session = None
         result = self.invoke(["run", "--select", model.selector, *extra_args], vars=vars)
         seconds = time.monotonic() - started
         node_results = list(getattr(result.result, "results", None) or [])
         if not node_results:
             return ModelRun(False, "error", describe_failure(result), None, seconds)
-        node_result = node_results[0]
-        status = str(node_result.status)
-        rows = (node_result.adapter_response or {}).get("rows_affected")
-        return ModelRun(
-            success=result.success and status == "success",
-            status=status,
-            message=(node_result.message or "") if status == "success" else describe_failure(result),
-            rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
-            seconds=seconds,
-        )
+        if result.success and not extra_args and dbt_direct.enabled():
+            self._model_session = dbt_direct.ModelSession.capture(model.unique_id, self.manifest, self.vars)
+        return _model_run(node_results[0], describe_failure(result), seconds, result.success)
+
+    def forget_model_session(self) -> None:
+        """The next run of a model is a full invocation again."""
+        self._model_session = None
 
     def run_tests(self, nodes: list, vars: Optional[dict] = None, store_failures: bool = True) -> dict[str, TestRun]:
         """One `dbt test [--store-failures]` of exactly these test nodes; by unique_id.
 
         An invocation that ran none of them (a compilation error, say) raises."""
-        selectors = ["fqn:" + ".".join(node.fqn) for node in nodes]
-        store = ["--store-failures"] if store_failures else []
-        outcome = self.invoke(["test", *store, "--select", *selectors], vars=vars)
-        by_id = {result.node.unique_id: result for result in getattr(outcome.result, "results", None) or []}
-        if not by_id:
-            raise_failure(outcome, "dbt could not run the tests")
+        by_id = self._run_tests_directly(nodes, vars) if not store_failures else None
+        if by_id is None:
+            selectors = ["fqn:" + ".".join(node.fqn) for node in nodes]
+            store = ["--store-failures"] if store_failures else []
+            outcome = self.invoke(["test", *store, "--select", *selectors], vars=vars)
+            by_id = {result.node.unique_id: result for result in getattr(outcome.result, "results", None) or []}
+            if not by_id:
+                raise_failure(outcome, "dbt could not run the tests")
         runs = {}
         for node in nodes:
             result = by_id.get(node.unique_id)
@@ -325,9 +338,33 @@ class DbtProject:
             )
         return runs
 
+    def _run_tests_directly(self, nodes: list, vars: Optional[dict]) -> Optional[dict]:
+        """The tests' results without an invocation (dbt_direct), or None: no adapter
+        to reuse, or a test that errored (the invocation runs them again and
+        explains it the way dbt does)."""
+        adapter = dbt_direct.registered_adapter(self.manifest) if dbt_direct.enabled() else None
+        if adapter is None or not nodes:
+            return None
+        try:
+            by_id = dbt_direct.run_tests(adapter, self.manifest, nodes, {**self.vars, **(vars or {})})
+        except Exception:
+            return None
+        if any(str(result.status) == "error" for result in by_id.values()):
+            return None
+        self.direct_test_runs += 1
+        return by_id
+
     def query(self, sql: str, vars: Optional[dict] = None) -> list[dict[str, Any]]:
         """Run a select where the data is and return its rows (for small results:
         counts, gap ranges, audit rows; never a table's contents)."""
+        adapter = dbt_direct.registered_adapter(self.manifest) if dbt_direct.enabled() else None
+        if adapter is not None:
+            try:
+                rows = dbt_direct.query(adapter, self.manifest, sql, {**self.vars, **(vars or {})})
+                self.direct_queries += 1
+                return rows
+            except Exception:  # the invocation runs it again and explains a failure properly
+                pass
         result = self.invoke(["show", "--inline", sql, "--limit", "-1"], vars=vars)
         node_results = list(getattr(result.result, "results", None) or [])
         if not result.success or not node_results:
@@ -335,13 +372,6 @@ class DbtProject:
             raise_failure(result, "dbt could not run a query")
         table = node_results[0].agate_table
         return [dict(zip(table.column_names, row)) for row in table.rows]
-
-    def _remember_adapter_type(self) -> None:
-        if self._adapter_type is None:
-            from dbt.adapters.factory import FACTORY
-
-            registered = list(FACTORY.adapters)
-            self._adapter_type = registered[0] if len(registered) == 1 else None
 
     def relation_exists(self, relation: str) -> bool:
         """Whether a relation is in the warehouse; `relation` is Jinja that yields one:
@@ -390,6 +420,19 @@ class DbtProject:
             raw_profiles[profile_name], profile_name, self.target, renderer
         )
         return Profile._credentials_from_profile(profile_data, profile_name, target_name), target_name
+
+
+def _model_run(node_result, failure: str, seconds: float, invoked_ok: bool = True) -> ModelRun:
+    status = str(node_result.status)
+    success = invoked_ok and status == "success"
+    rows = (node_result.adapter_response or {}).get("rows_affected")
+    return ModelRun(
+        success=success,
+        status=status,
+        message=(node_result.message or "") if success else failure,
+        rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
+        seconds=seconds,
+    )
 
 
 # How long an invocation waits for a DuckDB file another process holds.
