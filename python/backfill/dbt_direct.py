@@ -123,3 +123,28 @@ def run_tests(adapter, manifest, nodes: list, cli_vars: dict) -> dict:
     finally:
         adapter.cleanup_connections()
     return results
+
+
+def call_macro(adapter, manifest, macro: str, kwargs: dict) -> None:
+    """Call `package.macro` on `adapter` the way run-operation does, minus the invocation.
+
+    The macro's context (every macro of the project, ~3 ms to build) is built once per
+    adapter and macro and kept: the audit trail calls the same macro once a batch."""
+    from dbt_common.clients.jinja import CallableMacroGenerator
+
+    package, _, name = macro.rpartition(".")
+    cache = adapter.__dict__.setdefault("_backfill_macro_calls", {})
+    function = cache.get(macro)
+    if function is None:
+        found = manifest.find_macro_by_name(name, adapter.config.project_name, package or None)
+        if found is None:
+            raise LookupError(f"No macro {macro}")
+        context = adapter._macro_context_generator(found, adapter.config, manifest, package or None)
+        function = cache[macro] = CallableMacroGenerator(found, context)
+    try:
+        with adapter.connection_named(f"macro_{name}"):
+            adapter.clear_transaction()
+            with adapter.connections.exception_handler(f"macro {name}"):
+                function(**kwargs)
+    finally:
+        adapter.cleanup_connections()

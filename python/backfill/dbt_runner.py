@@ -206,17 +206,11 @@ class DbtProject:
         return bool(result.success)
 
     def _call_macro_directly(self, macro: str, kwargs: dict) -> bool:
+        adapter = dbt_direct.registered_adapter(self.manifest)
+        if adapter is None:
+            return False
         try:
-            adapter = dbt_direct.registered_adapter(self.manifest)
-            if adapter is None:
-                return False
-            package, _, name = macro.rpartition(".")
-            try:
-                with adapter.connection_named(f"macro_{name}"):
-                    adapter.clear_transaction()
-                    adapter.execute_macro(name, project=package or None, kwargs=kwargs, macro_resolver=self.manifest)
-            finally:
-                adapter.cleanup_connections()
+            dbt_direct.call_macro(adapter, self.manifest, macro, kwargs)
         except Exception:  # the invocation does it again, and explains a failure properly
             return False
         self.direct_macro_calls += 1
