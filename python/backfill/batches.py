@@ -24,11 +24,6 @@ class BatchOutcome:
     checks: list = field(default_factory=list)  # [{name, status, detail}]
 
 
-def period_column(model: ModelInfo) -> Optional[str]:
-    """The column that says which period a row belongs to (for counts and checks)."""
-    return model.backfill_settings.get("period_column") or model.event_time
-
-
 def event_time_args(batch: Batch) -> list[str]:
     """dbt's microbatch flags for a batch; dbt's end bound is exclusive."""
     if isinstance(batch.end, datetime):
@@ -49,7 +44,7 @@ def run_window(project: DbtProject, model: ModelInfo, batch: Batch):
 
 def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optional[int]:
     """How many rows of the model's table fall in the batch window now."""
-    column = period_column(model)
+    column = model.period_column
     if not column:
         return None
     rows = project.query(

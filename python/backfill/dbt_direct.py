@@ -44,15 +44,12 @@ class ModelSession:
     @classmethod
     def capture(cls, unique_id: str, manifest, base_vars: dict) -> Optional["ModelSession"]:
         """The session the `dbt run` that just finished left, if it can be reused."""
-        from dbt.adapters.factory import FACTORY
         from dbt.flags import get_flags
 
-        adapters = list(FACTORY.adapters.values())
-        if len(adapters) != 1 or getattr(adapters[0], "_macro_resolver", None) is not manifest:
+        adapter = registered_adapter(manifest)
+        if adapter is None or has_run_hooks(manifest):
             return None
-        if has_run_hooks(manifest):
-            return None
-        return cls(unique_id, adapters[0], get_flags(), dict(base_vars))
+        return cls(unique_id, adapter, get_flags(), dict(base_vars))
 
     def run(self, manifest, vars: dict):
         """Compile and materialise the model with these vars; dbt's RunResult.

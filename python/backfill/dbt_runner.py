@@ -98,6 +98,13 @@ class ModelInfo:
         return "merged" if self.unique_key else "appended"
 
     @property
+    def period_column(self) -> Optional[str]:
+        """The column that says which period a row belongs to: `meta: {backfill:
+        {period_column}}`, else the `event_time` config; None when it declares neither."""
+        column = self.backfill_settings.get("period_column") or self.event_time
+        return str(column) if column else None
+
+    @property
     def window_var_names(self) -> tuple[str, str]:
         settings = self.backfill_settings
         return settings.get("start_var", "start_date"), settings.get("end_var", "end_date")
@@ -332,11 +339,15 @@ class DbtProject:
             )
         return runs
 
+    def _direct_adapter(self):
+        """The adapter to run a query or tests on without an invocation, or None."""
+        return dbt_direct.registered_adapter(self.manifest) if dbt_direct.enabled() else None
+
     def _run_tests_directly(self, nodes: list, vars: Optional[dict]) -> Optional[dict]:
         """The tests' results without an invocation (dbt_direct), or None: no adapter
         to reuse, or a test that errored (the invocation runs them again and
         explains it the way dbt does)."""
-        adapter = dbt_direct.registered_adapter(self.manifest) if dbt_direct.enabled() else None
+        adapter = self._direct_adapter()
         if adapter is None or not nodes:
             return None
         try:
@@ -351,7 +362,7 @@ class DbtProject:
     def query(self, sql: str, vars: Optional[dict] = None) -> list[dict[str, Any]]:
         """Run a select where the data is and return its rows (for small results:
         counts, gap ranges, audit rows; never a table's contents)."""
-        adapter = dbt_direct.registered_adapter(self.manifest) if dbt_direct.enabled() else None
+        adapter = self._direct_adapter()
         if adapter is not None:
             try:
                 rows = dbt_direct.query(adapter, self.manifest, sql, {**self.vars, **(vars or {})})

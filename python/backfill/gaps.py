@@ -121,7 +121,7 @@ class PeriodCount:
 
 def period_column(model: ModelInfo, column: Optional[str] = None) -> str:
     """The column to check: --column, else `meta: {backfill: {period_column}}`, else `event_time`."""
-    chosen = column or model.backfill_settings.get("period_column") or model.event_time
+    chosen = column or model.period_column
     if not chosen:
         raise InvalidInput(
             f"Model '{model.name}' declares no period column: pass --column, or set its config "

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from backfill.audit import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord, new_run_id,
                             now_utc, run_record)
-from backfill.batches import BatchOutcome, execute_batch, init_worker, period_column, worker_execute
+from backfill.batches import BatchOutcome, execute_batch, init_worker, worker_execute
 from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.errors import BackfillError, InvalidInput, UnsupportedModel
 from backfill.planning import Batch, check_grain, format_bound, parse_bound, plan_batches
@@ -100,7 +100,7 @@ def check_backfillable(model: ModelInfo, verify: bool) -> None:
             f"Model '{model.name}' is materialized as '{model.materialized}': only incremental "
             "models can be backfilled window by window."
         )
-    if verify and not period_column(model):
+    if verify and not model.period_column:
         raise UnsupportedModel(
             f"Model '{model.name}' declares no period column to verify batches by: set its event_time "
             "config or meta {backfill: {period_column: ...}}, or pass --no-verify."
@@ -122,7 +122,7 @@ def check_period_column(project: DbtProject, model: ModelInfo, grain: str) -> No
     window and only then fail its checks (or, unverified, rewrite a day per hour)."""
     from backfill.gaps import refuse_unusable_column
 
-    column = period_column(model)
+    column = model.period_column
     if column:
         refuse_unusable_column(project, model, column, grain)
 

@@ -117,7 +117,7 @@ def _plain(value: Any) -> str:
 
 
 def period_column_of(model: ModelInfo) -> str:
-    column = model.backfill_settings.get("period_column") or model.event_time
+    column = model.period_column
     if not column:
         raise UnsupportedModel(
             f"Model '{model.name}' declares no period column: set its event_time config "
