@@ -124,7 +124,11 @@ class Warehouse:
 
 
 def _warehouse_kind(request) -> str:
-    kind = request.param
+    return usable_warehouse(request.param)
+
+
+def usable_warehouse(kind: str) -> str:
+    """`kind`, when its warehouse answers; else the test is skipped (or fails, see above)."""
     if kind == "postgres":
         reason = postgres_available()
         if reason:

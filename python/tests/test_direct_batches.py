@@ -5,12 +5,11 @@ failing batch reports dbt's error; projects with on-run hooks keep an invocation
 per batch, as BACKFILL_INVOCATION_PER_BATCH=1 does for any project."""
 
 import json
-from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from conftest import WAREHOUSES, _warehouse_kind, make_user_project
+from conftest import WAREHOUSES, _warehouse_kind, make_user_project, usable_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -176,7 +175,7 @@ def test_a_failing_in_process_batch_reports_the_databases_error_and_keeps_earlie
 
 @pytest.mark.parametrize("kind", WAREHOUSES)
 def test_projects_with_run_hooks_and_the_switch_get_an_invocation_per_batch(kind, tmp_path):
-    store = user_project(tmp_path, _warehouse_kind(SimpleNamespace(param=kind)), hooks=True)
+    store = user_project(tmp_path, usable_warehouse(kind), hooks=True)
     try:
         done = backfill(store, [{"start": "2024-02-26", "end": "2024-02-29", "batch_size": 1, "verify": False}])[0]
         assert done["succeeded"] and done["direct_runs"] == 0, done

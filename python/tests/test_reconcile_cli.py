@@ -10,7 +10,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import WAREHOUSES, Warehouse, _warehouse_kind, make_user_project
+from conftest import WAREHOUSES, Warehouse, _warehouse_kind, make_user_project, usable_warehouse
 
 from backfill.demo_data import (
     BILLING_DOUBLE_BILLED_DAY,
@@ -240,9 +240,7 @@ TICKETS_B = "issue,points\nJIRA-1,1\nJIRA-3,5\n"
 
 @pytest.mark.parametrize("kind", WAREHOUSES)
 def test_a_user_project_report_reads_fresh_rows_and_names_what_it_checks(tmp_path, kind):
-    from types import SimpleNamespace
-
-    store = make_user_project(tmp_path, _warehouse_kind(SimpleNamespace(param=kind)), {
+    store = make_user_project(tmp_path, usable_warehouse(kind), {
         "models/_models.yml": USER_CHECKS, "seeds/tickets_a.csv": TICKETS_A, "seeds/tickets_b.csv": TICKETS_B})
     try:
         store.dbt("seed")

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from conftest import WAREHOUSES, Warehouse, _warehouse_kind, make_user_project, parse_json_lines
+from conftest import WAREHOUSES, Warehouse, _warehouse_kind, make_user_project, parse_json_lines, usable_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -186,9 +186,7 @@ models:
 @pytest.mark.parametrize("kind", WAREHOUSES)
 def test_repair_in_a_user_project_with_keyword_columns_on_a_leap_day(tmp_path, kind):
     """A user's model whose period column is `date` (a keyword), window vars renamed."""
-    from types import SimpleNamespace
-
-    store = make_user_project(tmp_path, _warehouse_kind(SimpleNamespace(param=kind)),
+    store = make_user_project(tmp_path, usable_warehouse(kind),
                               {"models/_models.yml": USER_CHECKS})
     try:
         store.dbt("seed")
@@ -241,9 +239,7 @@ models:
 
 @pytest.mark.parametrize("kind", WAREHOUSES)
 def test_repair_reads_fresh_failures_and_says_why_an_empty_period_cannot_be_fixed(tmp_path, kind):
-    from types import SimpleNamespace
-
-    store = make_user_project(tmp_path, _warehouse_kind(SimpleNamespace(param=kind)),
+    store = make_user_project(tmp_path, usable_warehouse(kind),
                               {"models/_models.yml": FRESH_CHECKS})
     try:
         store.dbt("seed")

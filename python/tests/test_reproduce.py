@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import REPO, WAREHOUSES, _warehouse_kind, make_user_project
+from conftest import REPO, WAREHOUSES, _warehouse_kind, make_user_project, usable_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -337,9 +337,7 @@ snapshots:
 
 @pytest.mark.parametrize("kind", WAREHOUSES)
 def test_as_of_leaves_out_keys_deleted_under_hard_deletes_new_record(tmp_path, kind):
-    from types import SimpleNamespace
-
-    project = make_user_project(tmp_path, _warehouse_kind(SimpleNamespace(param=kind)),
+    project = make_user_project(tmp_path, usable_warehouse(kind),
                                 {"snapshots/orders_snapshot.yml": NEW_RECORD_SNAPSHOT})
     try:
         project.dbt("seed")

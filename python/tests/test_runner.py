@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import WAREHOUSES, _warehouse_kind, make_user_project, parse_json_lines
+from conftest import WAREHOUSES, _warehouse_kind, make_user_project, parse_json_lines, usable_warehouse
 
 pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -170,11 +170,9 @@ def test_microbatch_models_are_driven_by_event_time_flags(runner_project):
 
 @pytest.mark.parametrize("kind", [pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_concurrent_batches_on_postgres(tmp_path, kind):
-    from types import SimpleNamespace
-
     from conftest import Warehouse
 
-    warehouse = Warehouse(_warehouse_kind(SimpleNamespace(param=kind)), tmp_path)
+    warehouse = Warehouse(usable_warehouse(kind), tmp_path)
     try:
         warehouse.load_demo_data()
         result = warehouse.cli("run", "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-28",
