@@ -52,10 +52,9 @@ class Sizes:
 
 
 PRESETS = {
-    # About 45 minutes on a quiet 2-core machine (an hour on a busy one): scenario 1
-    # on PostgreSQL (~18 min: the runner's 365 unverified batches take ~6 min a run)
-    # and scenario 4 at 10 million rows (~15 min: reladiff ~4 min, pandas ~2 min a run)
-    # are most of it.
+    # About 20 minutes on a quiet 2-core machine: scenario 4 at 10 million rows
+    # (reladiff ~1.5 min, pandas ~1 min a run, two runs each) and scenario 1 (a
+    # year of daily batches, ~20 s a contender's run) are most of it.
     "full": Sizes("full", backfill_days=365, events_per_day=10_000, sampled_batches=10, gap_rows=10_000_000,
                   recon_rows=10_000_000, scaling_rows=(1_000_000, 3_000_000, 10_000_000),
                   backfill_repetitions=2, duckdb_backfill_repetitions=1, repetitions=3, recon_repetitions=2,

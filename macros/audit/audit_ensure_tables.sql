@@ -1,14 +1,24 @@
-{#- Create the audit schema and tables if they do not exist yet (run-operation). -#}
-{% macro audit_ensure_tables() %}
+{#-
+    Create the audit schema and tables if they do not exist yet (run-operation).
+    `tables` maps each table to its key columns and its columns as
+    [name, kind] pairs (TABLES in python/backfill/audit.py); a kind is one of
+    text, bigint, float, timestamp, created as dbt's portable type for it.
+-#}
+{% macro audit_ensure_tables(tables) %}
+    {%- set types = {
+        'text': dbt.type_string(),
+        'bigint': dbt.type_bigint(),
+        'float': dbt.type_float(),
+        'timestamp': dbt.type_timestamp(),
+    } -%}
     {%- set state = namespace(created=false) -%}
-    {%- for name in ['backfill_runs', 'backfill_batches', 'backfill_locks'] -%}
+    {%- for name, spec in tables.items() -%}
         {%- set relation = backfill.audit_relation(name) -%}
         {%- do adapter.create_schema(relation) -%}
         {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
-            {%- set spec = backfill.audit_columns(name) -%}
             {%- set columns = [] -%}
-            {%- for column_name, column_type in spec.columns -%}
-                {%- do columns.append(column_name ~ ' ' ~ column_type) -%}
+            {%- for column_name, kind in spec['columns'] -%}
+                {%- do columns.append(column_name ~ ' ' ~ types[kind]) -%}
             {%- endfor -%}
             {%- do backfill.audit_execute(
                 'create table ' ~ relation ~ ' (' ~ columns | join(', ')

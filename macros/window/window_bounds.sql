@@ -1,20 +1,22 @@
 {#-
     The batch window the runner passed, as SQL literals, or none when no window
-    var is set.
+    var is set; `start_value` / `end_value` give the window instead of the vars.
 
     Both vars are inclusive: a date (`2024-01-31`) names a whole day, a timestamp
     (`2024-01-31 23:00:00`) names that hour. The returned `end_exclusive` is the
     first instant after the window, so the predicate works on date and timestamp
     columns alike. Values are parsed and re-printed, never pasted as given.
 -#}
-{% macro window_bounds() %}
+{% macro window_bounds(start_value=none, end_value=none) %}
     {#- At parse time nothing runs: leave checking the values to execution. -#}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set names = backfill.window_var_names() -%}
-    {%- set start_value = var(names[0], none) -%}
-    {%- set end_value = var(names[1], none) -%}
+    {%- if start_value is none and end_value is none -%}
+        {%- set start_value = var(names[0], none) -%}
+        {%- set end_value = var(names[1], none) -%}
+    {%- endif -%}
     {%- if start_value is none and end_value is none -%}
         {{ return(none) }}
     {%- endif -%}

@@ -8,8 +8,12 @@ Three tables in the target schema (or var `backfill_audit_schema`):
 Rows are written as the run goes (a batch is recorded `running` before it
 starts and `success`/`failed` when it ends), each write its own committed
 transaction, so a killed run leaves everything it finished recorded and its
-interrupted batch visibly `running`. Writes go through the `backfill.audit_*`
-macros (run-operation on the parsed manifest); values are escaped there.
+interrupted batch visibly `running`. The tables are created by the
+`backfill.audit_ensure_tables` macro from TABLES below; writes are rendered here
+(plain SQL, values as escaped literals) and run in one transaction each, on the
+adapter of the last dbt invocation (or as `run-operation backfill.audit_write`).
+A write is one delete and one insert a table: a batch costs one small
+transaction, not a Jinja rendering of the audit macros.
 """
 
 from __future__ import annotations
@@ -31,6 +35,24 @@ RUNNING, SUCCESS, FAILED, INTERRUPTED = "running", "success", "failed", "interru
 PENDING = "pending"
 DEFAULT_LOCK_TTL_SECONDS = 6 * 3600
 HEARTBEAT_SECONDS = 30  # how often a running backfill refreshes its run row and lock
+
+# The audit tables: their key columns (a write replaces the row with the same keys)
+# and their columns in order, each with a portable kind the create macro maps to
+# dbt's type (dbt.type_string(), …).
+TABLES = {
+    "backfill_runs": {"keys": ["run_id"], "columns": [
+        ["run_id", "text"], ["model", "text"], ["target_name", "text"], ["status", "text"],
+        ["range_start", "text"], ["range_end", "text"], ["grain", "text"], ["batch_size", "bigint"],
+        ["batches_total", "bigint"], ["batches_done", "bigint"], ["options", "text"],
+        ["invoked_by", "text"], ["started_at", "timestamp"], ["finished_at", "timestamp"], ["error", "text"]]},
+    "backfill_batches": {"keys": ["run_id", "batch_index"], "columns": [
+        ["run_id", "text"], ["batch_index", "bigint"], ["window_start", "text"], ["window_end", "text"],
+        ["status", "text"], ["attempts", "bigint"], ["rows_written", "bigint"], ["duration_s", "float"],
+        ["started_at", "timestamp"], ["finished_at", "timestamp"], ["checks", "text"], ["error", "text"]]},
+    "backfill_locks": {"keys": ["model"], "columns": [
+        ["model", "text"], ["run_id", "text"], ["host", "text"], ["pid", "bigint"],
+        ["acquired_at", "timestamp"], ["heartbeat_at", "timestamp"]]},
+}
 
 
 class ModelLocked(BackfillError):
@@ -113,6 +135,7 @@ class Audit:
         self._staged: dict = {}  # records to write with the next write (one operation, not two)
         self._exists = False
         self._last_full_write = float("-inf")
+        self._relations: dict = {}  # audit table name -> the SQL naming it
 
     def exists(self) -> bool:
         """Whether the audit tables are there; reading the trail never creates them."""
@@ -122,14 +145,26 @@ class Audit:
 
     # -- writing ---------------------------------------------------------------
 
-    def _operation(self, macro: str, args: dict) -> None:
-        if not self.project.run_operation(f"backfill.{macro}", args):
+    def _write(self, rows=(), delete_where=()) -> None:
+        """Rows ({table, values, insert_only}) replacing the rows with their keys, and
+        rows deleted first ({table, values}), in one committed transaction."""
+        statements = write_statements(self._relations, rows, delete_where)
+        if statements and not self.project.execute_statements(statements, "backfill.audit_write"):
             raise_failure(self.project.last_failure, "Could not write the audit trail")
 
     def ensure(self) -> None:
         if not self._ready:
-            self._operation("audit_ensure_tables", {})
+            if not self.project.run_operation("backfill.audit_ensure_tables", {"tables": TABLES}):
+                raise_failure(self.project.last_failure, "Could not create the audit tables")
+            self._relations = self._relation_names()
             self._ready = True
+
+    def _relation_names(self) -> dict:
+        """The audit tables as the SQL that names them (audit_relation, rendered once)."""
+        columns = ", ".join(
+            f"{{{{ \"'\" ~ (backfill.audit_relation('{name}') ~ '') | replace(\"'\", \"''\") ~ \"'\" }}}} as {name}"
+            for name in TABLES)
+        return {name: str(value) for name, value in self.project.query(f"select {columns}")[0].items()}
 
     def write(self, *records) -> None:
         """Write run and batch records (each replaces its previous version), in one transaction."""
@@ -138,7 +173,7 @@ class Audit:
         for record in records:
             table = "backfill_runs" if isinstance(record, RunRecord) else "backfill_batches"
             rows.append({"table": table, "values": record.values()})
-        self._operation("audit_write", {"rows": rows})
+        self._write(rows)
 
     def add_notes(self, run_id: str, **notes) -> None:
         """Merge `notes` into a recorded run's options["notes"] (what a repair
@@ -165,16 +200,13 @@ class Audit:
         lock = {"model": model, "run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(),
                 "acquired_at": stamp, "heartbeat_at": stamp}
         delete = [{"table": "backfill_locks", "values": {"model": model, "run_id": held["run_id"]}}] if held else []
-        result = self.project.invoke([
-            "run-operation", "backfill.audit_write", "--args",
-            json.dumps({"rows": [{"table": "backfill_locks", "values": lock, "insert_only": True}],
-                        "delete_where": delete}),
-        ])
-        if result.success:
+        statements = write_statements(self._relations, [{"table": "backfill_locks", "values": lock, "insert_only": True}],
+                                      delete)
+        if self.project.execute_statements(statements, "backfill.audit_write"):
             self._lock = lock
             return
-        if warehouse_busy(describe_failure(result)):
-            raise_failure(result, "Could not take the lock")
+        if warehouse_busy(describe_failure(self.project.last_failure)):
+            raise_failure(self.project.last_failure, "Could not take the lock")
         # Someone else inserted first: the primary key refused us.
         raise _locked(model, self.lock_holder(model) or {"run_id": "?", "pid": "?", "host": "?", "acquired_at": "?"})
 
@@ -200,14 +232,14 @@ class Audit:
                  "values": self._staged.pop(key).values()} for key in written]
         if due and self._lock and self._lock["model"] == model and self._lock["run_id"] == run_id:
             rows.append({"table": "backfill_locks", "values": {**self._lock, "heartbeat_at": now_utc()}})
-        self._operation("audit_write", {"rows": rows})
+        self._write(rows)
         if due:
             self._last_full_write = time.monotonic()
 
     def release_lock(self, model: str, run_id: str) -> None:
         self._lock = None
-        self._operation("audit_write", {"delete_where": [
-            {"table": "backfill_locks", "values": {"model": model, "run_id": run_id}}]})
+        self.ensure()
+        self._write(delete_where=[{"table": "backfill_locks", "values": {"model": model, "run_id": run_id}}])
 
     def lock_holder(self, model: str) -> Optional[dict]:
         if not self.exists():
@@ -264,6 +296,46 @@ def _locked(model: str, holder: dict) -> ModelLocked:
         f"Model '{model}' is being backfilled by run {holder['run_id']} (pid {holder['pid']} on "
         f"{holder['host']}, since {holder['acquired_at']}); wait for it or resume that run."
     )
+
+
+def write_statements(relations: dict, rows=(), delete_where=()) -> list[str]:
+    """The SQL of an audit write: the deletes asked for, then per table one delete
+    of the rows being replaced (by their keys) and one multi-row insert."""
+    statements = [
+        f"delete from {relations[entry['table']]} where "
+        + " and ".join(f"{column} = {_literal(value, _kind(entry['table'], column))}"
+                       for column, value in entry["values"].items())
+        for entry in delete_where
+    ]
+    for table in dict.fromkeys(entry["table"] for entry in rows):
+        spec, entries = TABLES[table], [entry for entry in rows if entry["table"] == table]
+        replaced = [
+            "(" + " and ".join(f"{key} = {_literal(entry['values'][key], _kind(table, key))}" for key in spec["keys"]) + ")"
+            for entry in entries if not entry.get("insert_only")
+        ]
+        if replaced:
+            statements.append(f"delete from {relations[table]} where {' or '.join(replaced)}")
+        names = ", ".join(column for column, _ in spec["columns"])
+        values = ", ".join(
+            "(" + ", ".join(_literal(entry["values"].get(column), kind) for column, kind in spec["columns"]) + ")"
+            for entry in entries)
+        statements.append(f"insert into {relations[table]} ({names}) values {values}")
+    return statements
+
+
+def _kind(table: str, column: str) -> str:
+    return dict(TABLES[table]["columns"])[column]
+
+
+def _literal(value, kind: str) -> str:
+    """A value as a SQL literal: null, a number, or a quoted string (quotes doubled,
+    the SQL standard's escape); timestamps arrive as ISO strings and are cast."""
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    text = "'" + _escape(value) + "'"
+    return f"cast({text} as timestamp)" if kind == "timestamp" else text
 
 
 def _escape(value: str) -> str:

@@ -45,14 +45,11 @@ def run_window(project: DbtProject, model: ModelInfo, batch: Batch):
 def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optional[int]:
     """How many rows of the model's table fall in the batch window now."""
     column = model.period_column
-    if not column:
+    if not column or not model.relation_name:
         return None
-    rows = project.query(
-        f"select count(*) as row_count from {{{{ ref('{model.package_name}', '{model.name}') }}}} "
-        f"where {{{{ backfill.backfill_window(adapter.quote({column!r})) }}}}",
-        vars=batch.window_vars(),
-    )
-    return int(rows[0]["row_count"])
+    start, end = batch.window_vars().values()
+    return int(project.macro_value("backfill.rows_in_window", {
+        "relation": model.relation_name, "column": column, "start_value": start, "end_value": end}))
 
 
 def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: bool = True, grain: str = "day") -> BatchOutcome:

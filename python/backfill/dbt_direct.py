@@ -14,6 +14,14 @@ that adapter: the same pre-hooks, materialization, post-hooks and relation cache
 Projects with on-run-start / on-run-end hooks keep one invocation per batch, so
 those hooks run per batch as they always did; `BACKFILL_INVOCATION_PER_BATCH=1`
 does that for any project.
+
+On PostgreSQL the session also keeps its connection from one batch to the next
+(`keep_connection`): dbt closes a node's connection when the node ends, and a
+new connection costs a connect plus a cold catalog cache (the materialization's
+column lookups take ~5 ms instead of ~2 ms). What a new connection would reset
+is reset instead: an open transaction is rolled back, as dbt's close does, and
+the session's temporary tables (dbt's `__dbt_tmp` relations) are discarded
+after each batch.
 """
 
 from __future__ import annotations
@@ -67,10 +75,19 @@ class ModelSession:
         self.adapter.config.cli_vars = {**self.base_vars, **vars}
         node = manifest.nodes[self.unique_id]
         runner = ModelRunner(self.adapter.config, self.adapter, node, 1, 1)
+        kept = keep_connection(self.adapter)
         try:
             return runner.safe_run(manifest)
         finally:
-            self.adapter.cleanup_connections()
+            if kept:
+                _discard_temporary_tables(self.adapter)
+            else:
+                self.adapter.cleanup_connections()
+
+    def close(self) -> None:
+        """Close the connection kept open for the batches (the end of a run); the
+        session stays usable, and its next batch keeps a new one."""
+        close_connection(self.adapter)
 
 
 def registered_adapter(manifest):
@@ -102,7 +119,7 @@ def query(adapter, manifest, sql: str, cli_vars: dict) -> list[dict]:
             _, table = adapter.execute(compiled.compiled_code, fetch=True)
     finally:
         manifest.nodes.pop(node.unique_id, None)
-        adapter.cleanup_connections()
+        _done(adapter)
     return [dict(zip(table.column_names, row)) for row in table.rows]
 
 
@@ -118,12 +135,13 @@ def run_tests(adapter, manifest, nodes: list, cli_vars: dict) -> dict:
             runner = TestRunner(adapter.config, adapter, manifest.nodes[node.unique_id], position, len(nodes))
             results[node.unique_id] = runner.safe_run(manifest)
     finally:
-        adapter.cleanup_connections()
+        _done(adapter)
     return results
 
 
-def call_macro(adapter, manifest, macro: str, kwargs: dict) -> None:
-    """Call `package.macro` on `adapter` the way run-operation does, minus the invocation.
+def call_macro(adapter, manifest, macro: str, kwargs: dict) -> Any:
+    """Call `package.macro` on `adapter` the way run-operation does, minus the
+    invocation; what the macro returns.
 
     The macro's context (every macro of the project, ~3 ms to build) is built once per
     adapter and macro and kept: the audit trail calls the same macro once a batch."""
@@ -139,9 +157,122 @@ def call_macro(adapter, manifest, macro: str, kwargs: dict) -> None:
         context = adapter._macro_context_generator(found, adapter.config, manifest, package or None)
         function = cache[macro] = CallableMacroGenerator(found, context)
     try:
+        # run-operation begins and commits an empty transaction here first
+        # (clear_transaction): a round trip or two that changes nothing
         with adapter.connection_named(f"macro_{name}"):
-            adapter.clear_transaction()
             with adapter.connections.exception_handler(f"macro {name}"):
-                function(**kwargs)
+                return function(**kwargs)
     finally:
+        _done(adapter)
+
+
+def execute_statements(adapter, statements: list[str]) -> None:
+    """Statements run in one transaction and committed, as `run-operation
+    backfill.audit_write` runs them, minus the invocation and the Jinja.
+
+    On PostgreSQL and DuckDB, whose drivers take several statements in one call,
+    they go out in one round trip: the audit trail's write between two batches
+    costs that and a commit. Elsewhere they go through dbt one by one."""
+    try:
+        with adapter.connection_named("backfill_write"):
+            connection = adapter.connections.get_thread_connection()
+            if adapter.type() in ("postgres", "duckdb") and not connection.transaction_open:
+                _execute_at_once(adapter.type(), connection.handle, statements)
+                return
+            with adapter.connections.exception_handler("backfill_write"):
+                for sql in statements:
+                    adapter.execute(sql, auto_begin=True)
+                adapter.connections.commit()
+    finally:
+        _done(adapter)
+
+
+def _execute_at_once(kind: str, handle, statements: list[str]) -> None:
+    script = ";\n".join(statements)
+    if kind == "duckdb":  # its cursor runs them all; the transaction is explicit
+        cursor = handle.cursor()
+        try:
+            cursor.execute(f"begin transaction;\n{script};\ncommit")
+        except Exception:
+            _quietly(cursor.execute, "rollback")
+            raise
+        return
+    try:  # psycopg2 opens the transaction itself, unless the profile asks for autocommit
+        with handle.cursor() as cursor:
+            cursor.execute(script)
+        if not handle.autocommit:
+            handle.commit()
+    except Exception:
+        if not handle.autocommit:
+            _quietly(handle.rollback)
+        raise
+
+
+def _quietly(function, *args) -> None:
+    try:
+        function(*args)
+    except Exception:  # cleaning up after a failure must not hide the failure
+        pass
+
+
+# -- one connection for a whole run (PostgreSQL) ----------------------------------
+
+
+def keep_connection(adapter) -> bool:
+    """From now on, ending a node or call leaves the adapter's connection open.
+
+    dbt ends each node with `connections.release()`, which closes the connection
+    (rolling back an open transaction first). Here release only rolls back, on this
+    adapter instance alone; `close_connection` restores dbt's release. PostgreSQL
+    only: it is where connecting costs most and where resetting a session is one
+    statement (DISCARD TEMP)."""
+    if adapter.type() != "postgres":
+        return False
+    manager = adapter.connections
+    if "release" in vars(manager):
+        return True
+
+    def release() -> None:
+        connection = manager.get_if_exists()
+        if connection is None or connection.state != "open" or not connection.transaction_open:
+            return
+        try:
+            manager._rollback(connection)  # uncommitted work is undone, as dbt's close does
+        except Exception:
+            _quietly(manager.close, connection)  # a broken connection: the next use opens a new one
+            raise
+
+    manager.release = release
+    return True
+
+
+def is_kept(adapter) -> bool:
+    return "release" in vars(adapter.connections)
+
+
+def close_connection(adapter) -> None:
+    vars(adapter.connections).pop("release", None)
+    adapter.cleanup_connections()
+
+
+def _done(adapter) -> None:
+    """After a query, test or write: close the connection, unless the run keeps it."""
+    if not is_kept(adapter):
         adapter.cleanup_connections()
+
+
+def _discard_temporary_tables(adapter) -> None:
+    """What the end of a connection would drop: the batch's temporary tables (dbt's
+    incremental materialization leaves its temp relation to the session's end)."""
+    connection = adapter.connections.get_if_exists()
+    if connection is None or connection.state != "open":
+        return
+    try:
+        handle = connection.handle
+        with handle.cursor() as cursor:
+            cursor.execute("discard temp")
+        if not handle.autocommit:
+            handle.commit()
+    except Exception:  # a broken connection: drop it, the next batch opens a new one
+        close_connection(adapter)
+        keep_connection(adapter)

@@ -158,6 +158,7 @@ class DbtProject:
         self.vars = dict(vars or {})
         self._manifest = None
         self.direct_macro_calls = 0
+        self.direct_writes = 0
         self.direct_model_runs = 0
         self.direct_queries = 0
         self.direct_test_runs = 0
@@ -211,6 +212,35 @@ class DbtProject:
         result = self.invoke(["run-operation", macro, "--args", json.dumps(kwargs)])
         self.last_failure = None if result.success else result
         return bool(result.success)
+
+    def execute_statements(self, statements: list[str], macro: str) -> bool:
+        """Run SQL statements in one committed transaction; True when they succeeded.
+
+        On the adapter the last invocation set up when there is one (no invocation,
+        no Jinja: the audit trail's one write per batch), else as `run-operation
+        MACRO --args {statements: …}`, which also explains a failure (last_failure)."""
+        adapter = dbt_direct.registered_adapter(self.manifest)
+        if adapter is not None:
+            try:
+                dbt_direct.execute_statements(adapter, statements)
+                self.direct_writes += 1
+                return True
+            except Exception:  # the invocation runs them again and explains a failure properly
+                pass
+        return self.run_operation(macro, {"statements": statements})
+
+    def macro_value(self, macro: str, kwargs: dict) -> Any:
+        """What a macro returns (a count, say), called on the adapter the last
+        invocation set up, else rendered in a one-line query."""
+        adapter = dbt_direct.registered_adapter(self.manifest)
+        if adapter is not None:
+            try:
+                value = dbt_direct.call_macro(adapter, self.manifest, macro, kwargs)
+                self.direct_macro_calls += 1
+                return value
+            except Exception:  # the query runs it again and explains a failure properly
+                pass
+        return self.query(f"select {{{{ {macro}(**{kwargs!r}) }}}} as value")[0]["value"]
 
     def _call_macro_directly(self, macro: str, kwargs: dict) -> bool:
         adapter = dbt_direct.registered_adapter(self.manifest)
@@ -296,9 +326,9 @@ class DbtProject:
             outcome = _model_run(node_result, _one_line(node_result.message or "") or "dbt reported a failure without a message.",
                                  time.monotonic() - started)
             if not outcome.success:  # a retry starts afresh, with a full invocation
-                self._model_session = None
+                self.end_model_session()
             return outcome
-        self._model_session = None
+        self.end_model_session()
         result = self.invoke(["run", "--select", model.selector, *extra_args], vars=vars)
         seconds = time.monotonic() - started
         node_results = list(getattr(result.result, "results", None) or [])
@@ -308,9 +338,15 @@ class DbtProject:
             self._model_session = dbt_direct.ModelSession.capture(model.unique_id, self.manifest, self.vars)
         return _model_run(node_results[0], describe_failure(result), seconds, result.success)
 
-    def forget_model_session(self) -> None:
+    def end_model_session(self) -> None:
         """The next run of a model is a full invocation again."""
+        self.close_connections()
         self._model_session = None
+
+    def close_connections(self) -> None:
+        """Close the connection a model's batches kept open (the end of a run)."""
+        if self._model_session is not None:
+            self._model_session.close()
 
     def run_tests(self, nodes: list, vars: Optional[dict] = None, store_failures: bool = True) -> dict[str, TestRun]:
         """One `dbt test [--store-failures]` of exactly these test nodes; by unique_id.

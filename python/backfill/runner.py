@@ -312,6 +312,13 @@ def resume_backfill(
 
 def _execute(audit, info, run, plan, records, options, report, notify, fresh) -> RunReport:
     """Run the batches not yet done; the caller holds the model's lock."""
+    try:
+        return _execute_batches(audit, info, run, plan, records, options, report, notify, fresh)
+    finally:
+        audit.project.close_connections()  # the one the batches shared
+
+
+def _execute_batches(audit, info, run, plan, records, options, report, notify, fresh) -> RunReport:
     project = audit.project
     run.status, run.finished_at, run.error = RUNNING, None, None
     try:

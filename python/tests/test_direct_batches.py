@@ -191,3 +191,96 @@ def test_projects_with_run_hooks_and_the_switch_get_an_invocation_per_batch(kind
         assert len(rows) == 8 and rows["2024-03-04"] == (3, expected_amount(LAST), "2024-03-03")
     finally:
         store.drop()
+
+
+# The session's connection: a pre-hook logs which server process ran the batch and
+# how many temporary tables that session held when the batch began.
+SESSION_LOGGED = """
+{{ config(
+    materialized='incremental',
+    pre_hook=[
+        "{{ backfill.delete_window('event_day') }}",
+        "insert into {{ target.schema }}.session_log select pg_backend_pid(), "
+        ~ "(select count(*) from pg_class where relnamespace = pg_my_temp_schema())",
+    ],
+    meta={'backfill': {'period_column': 'event_day'}},
+) }}
+select cast(happened_at as date) as event_day, count(*) as events
+from {{ ref('events') }}
+where {{ backfill.backfill_window('happened_at', this_column='event_day') }}
+group by cast(happened_at as date)
+"""
+
+
+def test_postgres_batches_share_one_connection_without_leftover_temporary_tables(tmp_path):
+    store = make_user_project(tmp_path, usable_warehouse("postgres"),
+                              {"seeds/events.csv": events_csv(), "models/session_days.sql": SESSION_LOGGED})
+    try:
+        store.dbt("seed")
+        store.sql(f"create table {store.schema}.session_log (backend integer, temporary_tables integer)")
+        script = f"""
+import json
+from backfill import dbt_direct
+from backfill.dbt_runner import DbtProject
+from backfill.runner import run_backfill
+
+project = DbtProject({str(store.project_dir)!r})
+report = run_backfill("session_days", start="2024-02-26", end="2024-03-02", batch_size=1, project=project)
+session = project._model_session
+connection = session.adapter.connections.get_if_exists()
+print(json.dumps({{"succeeded": report.succeeded, "kept": dbt_direct.is_kept(session.adapter),
+                   "open": connection is not None and connection.state == "open"}}))
+"""
+        done = json.loads(store.python(script).stdout.strip().splitlines()[-1])
+        assert done == {"succeeded": True, "kept": False, "open": False}, done  # closed at the end of the run
+        log = store.sql(f"select backend, temporary_tables from {store.schema}.session_log")
+        assert len(log) == 6, log
+        # Batch 1 is a dbt invocation with its own connection; batches 2-6 share one,
+        # and each starts without the temporary tables of the batch before it.
+        assert len({backend for backend, _ in log[1:]}) == 1 and log[0][0] != log[1][0], log
+        assert all(count == 0 for _, count in log), log
+        assert len(store.sql(f"select event_day from {store.schema}.session_days")) == 6
+    finally:
+        store.drop()
+
+
+NASTY = "it's; done \\ 100% ? $1 -- not a comment\nsecond line, ünïcode"
+
+
+@pytest.mark.parametrize("kind", WAREHOUSES)
+def test_audit_writes_keep_any_text_whichever_way_they_go(kind, tmp_path):
+    """The audit trail renders its own SQL: quotes, semicolons, backslashes,
+    placeholders and newlines survive the one-round-trip write on the adapter and
+    the run-operation write alike, and a rewrite replaces the row."""
+    store = make_user_project(tmp_path, usable_warehouse(kind), {})
+    try:
+        script = f"""
+import json
+from backfill.audit import Audit, BatchRecord, RunRecord, write_statements
+from backfill.dbt_runner import DbtProject
+
+nasty = {NASTY!r}
+project = DbtProject({str(store.project_dir)!r})
+audit = Audit(project)
+run = RunRecord(run_id="r'1", model="m", target_name=None, range_start="2024-02-29", range_end="2024-02-29",
+                grain="day", batch_size=1, batches_total=2, options={{"note": nasty}})
+failed = BatchRecord("r'1", 0, "2024-02-29", "2024-02-29", status="failed", attempts=1, rows_written=0,
+                     duration_s=0.25, started_at="2024-02-29 23:30:00", error=nasty)
+audit.write(run, failed)  # on the adapter dbt set up for creating the tables
+direct = project.direct_writes
+failed.status, failed.attempts = "success", 2
+second = BatchRecord("r'1", 1, "2024-03-01", "2024-03-01", status="failed", error=nasty + "!")
+statements = write_statements(audit._relations, [{{"table": "backfill_batches", "values": r.values()}} for r in (failed, second)])
+operation = project.invoke(["run-operation", "backfill.audit_write", "--args", json.dumps({{"statements": statements}})])
+rows = audit.batches("r'1")
+print(json.dumps({{"direct": direct, "operation": bool(operation.success),
+                   "batches": [[r["batch_index"], r["status"], r["attempts"], r["error"], str(r["started_at"])] for r in rows],
+                   "options": json.loads(audit.runs(run_id="r'1")[0]["options"])}}))
+"""
+        done = json.loads(store.python(script).stdout.strip().splitlines()[-1])
+        assert done["direct"] == 1 and done["operation"], done
+        assert done["batches"] == [[0, "success", 2, NASTY, "2024-02-29 23:30:00"],
+                                   [1, "failed", 0, NASTY + "!", "None"]], done["batches"]
+        assert done["options"] == {"note": NASTY}
+    finally:
+        store.drop()
