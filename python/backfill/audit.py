@@ -339,7 +339,8 @@ def _literal(value, kind: str) -> str:
 
 
 def _escape(value: str) -> str:
-    """Single quotes doubled: these values are run ids and model names read back."""
+    """Single quotes doubled (the SQL standard's escape): the values written and
+    the run ids and model names read back."""
     return str(value).replace("'", "''")
 
 

@@ -200,14 +200,14 @@ class DbtProject:
     def run_operation(self, macro: str, args: dict) -> bool:
         """`dbt run-operation MACRO --args ARGS`; True when it succeeded.
 
-        Small writes (the audit trail's, one or two per batch) skip the
+        Small operations (creating the audit tables, a scratch table) skip the
         invocation: the adapter the last invocation set up is still registered,
         with this manifest as its macro resolver, so the macro is called on it
         directly, the way run-operation itself calls it (0.005 s instead of
         0.1 s). Without such an adapter, or when that call fails, it is a plain
         invocation, which waits for a busy DuckDB file and reports dbt's errors."""
         kwargs = json.loads(json.dumps(args, default=str))  # the values --args would carry
-        if self._call_macro_directly(macro, kwargs):
+        if self._call_macro_directly(macro, kwargs)[0]:
             return True
         result = self.invoke(["run-operation", macro, "--args", json.dumps(kwargs)])
         self.last_failure = None if result.success else result
@@ -232,26 +232,23 @@ class DbtProject:
     def macro_value(self, macro: str, kwargs: dict) -> Any:
         """What a macro returns (a count, say), called on the adapter the last
         invocation set up, else rendered in a one-line query."""
-        adapter = dbt_direct.registered_adapter(self.manifest)
-        if adapter is not None:
-            try:
-                value = dbt_direct.call_macro(adapter, self.manifest, macro, kwargs)
-                self.direct_macro_calls += 1
-                return value
-            except Exception:  # the query runs it again and explains a failure properly
-                pass
+        called, value = self._call_macro_directly(macro, kwargs)
+        if called:
+            return value
         return self.query(f"select {{{{ {macro}(**{kwargs!r}) }}}} as value")[0]["value"]
 
-    def _call_macro_directly(self, macro: str, kwargs: dict) -> bool:
+    def _call_macro_directly(self, macro: str, kwargs: dict) -> tuple[bool, Any]:
+        """(True, what the macro returned) when it ran on the adapter the last
+        invocation set up; (False, None) without one, or when the call failed."""
         adapter = dbt_direct.registered_adapter(self.manifest)
         if adapter is None:
-            return False
+            return False, None
         try:
-            dbt_direct.call_macro(adapter, self.manifest, macro, kwargs)
-        except Exception:  # the invocation does it again, and explains a failure properly
-            return False
+            value = dbt_direct.call_macro(adapter, self.manifest, macro, kwargs)
+        except Exception:  # the caller does it again with dbt, and explains a failure properly
+            return False, None
         self.direct_macro_calls += 1
-        return True
+        return True, value
 
     # -- the project ------------------------------------------------------
 
