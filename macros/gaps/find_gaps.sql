@@ -12,24 +12,32 @@
     ("gaps and islands" with `lead`). No calendar spine is joined, so the range
     can be as long as the data and nothing is queried at compile time.
 
-    Partitions are the values found in the checked rows; each must have every
-    period of the range. Without `start`, the range begins at the earliest value
-    in the column (over all partitions), and a relation without any checked row
-    is one row with a null `gap_start`: nothing at all up to `gap_end`.
+    Each partition must have every period of the range. The partitions are
+    those found in the checked rows, plus the rows of `partitions` when given:
+    a relation or query with a column per `partition_by` name (`ref('stores')`:
+    every store, also one with no row at all in the range). The runner passes
+    the partitions a test sees over its own range, so a batch window that a
+    partition is absent from throughout still reports that partition.
+
+    Without `start`, the range begins at the earliest value in the column (over
+    all partitions), and a relation without any checked row is one row with a
+    null `gap_start`: nothing at all up to `gap_end`.
 -#}
 {% macro find_gaps(relation, column, grain='day', start=none, end=none, min_rows=1, partition_by=none,
-                   where=none, exclude=none) %}
+                   where=none, exclude=none, partitions=none) %}
     {{ return(adapter.dispatch('find_gaps', 'backfill')(
-        relation, column, grain, start, end, min_rows, partition_by, where, exclude)) }}
+        relation, column, grain, start, end, min_rows, partition_by, where, exclude, partitions)) }}
 {% endmacro %}
 
-{% macro default__find_gaps(relation, column, grain, start, end, min_rows, partition_by, where, exclude) %}
+{% macro default__find_gaps(relation, column, grain, start, end, min_rows, partition_by, where, exclude,
+                            partitions=none) %}
     {%- set bounds = backfill.period_bounds(grain, start, end) -%}
     {% if execute and (min_rows is not number or min_rows < 1 or (min_rows | int) != min_rows) %}
         {{ exceptions.raise_compiler_error(
             "backfill: min_rows must be a whole number, 1 or more (got " ~ min_rows ~ ").") }}
     {% endif %}
     {%- set partition_names = backfill._as_list(partition_by) -%}
+    {%- set expected = backfill._expected_partitions(partitions, partition_names) -%}
     {%- set partitions = backfill.checked_columns(relation, partition_names) -%}
     {%- set excluded = backfill.excluded_periods(exclude, grain, partition_names) -%}
     {%- set time_type = dbt.type_timestamp() if grain == 'hour' else 'date' -%}
@@ -60,13 +68,28 @@
 
     ),
 
+    {% if expected is not none %}
+
+    known_partitions as (
+
+        select {{ backfill._qualified('period_counts', partitions, '') }}
+        from period_counts
+
+        union all
+
+        {{ expected }}
+
+    ),
+
+    {% endif %}
+
     partitions as (
 
         -- with no counted row at all, one partition of nulls: the whole range is its gap
         select distinct
             {{ backfill._qualified('period_counts', partitions, '') if partitions else '1 as whole_relation' }}
         from checked_range
-        left join period_counts on 1 = 1
+        left join {{ 'known_partitions as period_counts' if expected is not none else 'period_counts' }} on 1 = 1
 
     ),
 
@@ -156,4 +179,32 @@
     where checked_range.first_period is null
 
     {% endif %}
+{% endmacro %}
+
+
+{% macro _expected_partitions(partitions, partition_names) %}
+    {#- The `partitions` argument of find_gaps (a relation, a query, or a list of them) as one select of
+        the partition columns, named as the checked relation names them, or none. Each source's columns
+        are found by the package's identifier rule. -#}
+    {%- set sources = [] -%}
+    {%- for source in (partitions if (partitions is iterable and partitions is not string
+                                       and partitions.identifier is not defined) else [partitions])
+        if source is not none and not (source is string and not (source | trim)) -%}
+        {%- do sources.append(source) -%}
+    {%- endfor -%}
+    {%- if not sources or not partition_names -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set selects = [] -%}
+    {%- for source in sources -%}
+        {%- set is_relation = source is not string and source.identifier is defined -%}
+        {%- set from_item = source if is_relation else '(' ~ source ~ ') as expected_partitions' -%}
+        {%- set names = none if (is_relation or not execute) else get_columns_in_query(source) -%}
+        {%- set columns = backfill._resolved_columns(
+            partition_names, source if is_relation else 'partitions', columns=names) if execute
+            else partition_names -%}
+        {%- do selects.append('select ' ~ (columns | map(attribute='sql') | join(', ') if execute
+            else columns | join(', ')) ~ ' from ' ~ from_item) -%}
+    {%- endfor -%}
+    {{ return(selects | join('\n        union all\n        ')) }}
 {% endmacro %}

@@ -5,7 +5,8 @@
 
     Only rows inside the checked range (`period_bounds(grain, start, end)`) and
     matching `where` are read, so a bounded check on a big table reads only
-    what it checks.
+    what it checks. The period column must be a date or timestamp; a timestamp
+    with time zone is counted in UTC periods (`checked_period_column`).
 -#}
 {% macro period_counts(relation, column, grain='day', start=none, end=none, partition_by=none, where=none) %}
     {{ return(adapter.dispatch('period_counts', 'backfill')(
@@ -15,18 +16,17 @@
 {% macro default__period_counts(relation, column, grain, start, end, partition_by, where) %}
     {%- set bounds = backfill.period_bounds(grain, start, end) -%}
     {%- set partitions = backfill._as_list(partition_by) -%}
-    {%- set quoted = backfill.checked_columns(relation, [column] + partitions, hourly=(grain == 'hour')) -%}
-    {%- set checked_column = quoted[0] -%}
-    {%- set partition_columns = quoted[1:] -%}
-    {%- set period_expression = backfill.period_of('checked_rows.' ~ checked_column, grain) -%}
+    {%- set period_column = backfill.checked_period_column(relation, column, grain, alias='checked_rows') -%}
+    {%- set partition_columns = backfill.checked_columns(relation, partitions) -%}
+    {%- set period_expression = backfill.period_of(period_column.value, grain) -%}
     select
         {{ backfill._qualified('checked_rows', partition_columns) }}{{ period_expression }} as period_start,
         count(*) as row_count
     from (select * from {{ relation }}) as checked_rows
     where
-        checked_rows.{{ checked_column }} < {{ bounds.end_exclusive_sql }}
+        {{ period_column.value }} < {{ bounds.end_exclusive_sql }}
     {% if bounds.first_sql is not none %}
-        and checked_rows.{{ checked_column }} >= {{ bounds.first_sql }}
+        and {{ period_column.value }} >= {{ bounds.first_sql }}
     {% endif %}
     {% if where is not none and (where | trim) %}
         and ({{ where }})

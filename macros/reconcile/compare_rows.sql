@@ -7,7 +7,9 @@
 
     Both sides are stacked and grouped by key, one pass over each table and no
     join: null keys match each other, a duplicated key is counted, never paired
-    twice. Values are compared null-safely (null equals null).
+    twice. Values are compared null-safely (null equals null); a column whose
+    two sides' types hold different kinds of values (a date against a text) is
+    compared as text, so a drifted type reports `values differ`, not an error.
 -#}
 {% macro compare_rows(
     relation,
@@ -68,10 +70,11 @@
         {%- set n = loop.index -%}
         {%- set use_precision = precision is not none
             and backfill._reconcile_is_number(pair.data_type) and backfill._reconcile_is_number(pair.compare_data_type) -%}
+        {%- set as_text = backfill._reconcile_compared_as_text(pair.data_type, pair.compare_data_type) -%}
         {%- do model_values.append(
-            backfill._reconcile_comparable(adapter.quote(pair.name), pair.data_type) ~ ' as model_' ~ n) -%}
-        {%- do compare_values.append(
-            backfill._reconcile_comparable(adapter.quote(pair.compare_name), pair.compare_data_type) ~ ' as compare_' ~ n) -%}
+            backfill._reconcile_comparable(adapter.quote(pair.name), pair.data_type, as_text) ~ ' as model_' ~ n) -%}
+        {%- do compare_values.append(backfill._reconcile_comparable(
+            adapter.quote(pair.compare_name), pair.compare_data_type, as_text) ~ ' as compare_' ~ n) -%}
         {%- do maxima.append('max(model_' ~ n ~ ') as model_' ~ n ~ ', max(compare_' ~ n ~ ') as compare_' ~ n) -%}
         {%- do states.append(
             'case when keys_compared.model_rows != 1 or keys_compared.compare_rows != 1 then null '

@@ -5,9 +5,17 @@
         select item.id, item.status
         from {{ backfill.as_of(ref('item_snapshot'), '2024-01-15') }} as item
 
-    `date_expr` is a SQL expression (e.g. `current_date`) or a 'YYYY-MM-DD'
-    literal. For the same lookup per row (each event on its own day), join with
-    `backfill.valid_at` instead.
+    `date_expr` is a 'YYYY-MM-DD' literal, a 'YYYY-MM-DD HH:MM' literal, or a
+    SQL expression. A date means the start of that day (00:00), as in
+    `valid_at`: the version current at midnight, so a version that begins later
+    that day — every version of a `check` snapshot taken today — is not there
+    yet. For the state now, pass the current time:
+
+        {{ backfill.as_of(ref('item_snapshot'), dbt.current_timestamp()) }}
+
+    and for the state a day ended with (a snapshot taken during it included),
+    `end_of_day=true`. For the same lookup per row (each event on its own day),
+    join with `backfill.valid_at` instead.
 
     When `relation` is a snapshot of the project and `valid_from` / `valid_to`
     are not given, its own settings are used: renamed meta columns
@@ -22,13 +30,15 @@
     valid_from=none,
     valid_to=none,
     end_inclusive=false,
-    valid_to_current=none
+    valid_to_current=none,
+    end_of_day=false
 ) %}
     {{ return(adapter.dispatch('as_of', 'backfill')(
-        relation, date_expr, valid_from, valid_to, end_inclusive, valid_to_current)) }}
+        relation, date_expr, valid_from, valid_to, end_inclusive, valid_to_current, end_of_day)) }}
 {% endmacro %}
 
-{% macro default__as_of(relation, date_expr, valid_from, valid_to, end_inclusive, valid_to_current) %}
+{% macro default__as_of(relation, date_expr, valid_from, valid_to, end_inclusive, valid_to_current,
+                        end_of_day=false) %}
     {%- set snapshot = backfill._snapshot_settings(relation) -%}
     {#- Column names as dbt itself writes them in the snapshot (unquoted). -#}
     {%- set from_column = valid_from or snapshot.valid_from -%}
@@ -44,7 +54,8 @@
             valid_to='versions.' ~ to_column,
             end_inclusive=end_inclusive,
             valid_to_current=current,
-            deleted=('versions.' ~ snapshot.is_deleted) if snapshot.is_deleted else none) }}
+            deleted=('versions.' ~ snapshot.is_deleted) if snapshot.is_deleted else none,
+            end_of_day=end_of_day) }}
     )
 {%- endmacro %}
 

@@ -19,7 +19,11 @@
 
     `date_expr` is a SQL expression evaluated per row, so the macro works in a
     join (`events.event_date`), or a date literal given as 'YYYY-MM-DD'. A date
-    compared with a timestamp interval means the start of that day.
+    compared with a timestamp interval means the start of that day (00:00): a
+    version that begins later that day (a snapshot taken that afternoon) is not
+    yet valid. With `end_of_day=true` the date means the end of that day
+    instead: the version current when the day ended (the last one to begin
+    before midnight).
 
         inner join {{ ref('item_snapshot') }} as item
             on events.item_id = item.id
@@ -33,19 +37,30 @@
     valid_to='dbt_valid_to',
     end_inclusive=false,
     valid_to_current=none,
-    deleted=none
+    deleted=none,
+    end_of_day=false
 ) %}
     {{ return(adapter.dispatch('valid_at', 'backfill')(
-        date_expr, valid_from, valid_to, end_inclusive, valid_to_current, deleted)) }}
+        date_expr, valid_from, valid_to, end_inclusive, valid_to_current, deleted, end_of_day)) }}
 {% endmacro %}
 
-{% macro default__valid_at(date_expr, valid_from, valid_to, end_inclusive, valid_to_current, deleted=none) %}
+{% macro default__valid_at(date_expr, valid_from, valid_to, end_inclusive, valid_to_current, deleted=none,
+                           end_of_day=false) %}
     {%- set at = backfill._point_in_time(date_expr) -%}
     {#- The last valid day, whole: before the start of the next day (dates and timestamps alike). -#}
     {%- set end_exclusive = dbt.dateadd('day', 1, 'cast(' ~ valid_to ~ ' as date)') if end_inclusive else valid_to -%}
-    ({{ valid_from }} <= {{ at }} and ({{ valid_to }} is null
+    {%- if end_of_day -%}
+        {#- The instant just before the next midnight: begun before it, not ended before it. -#}
+        {%- set next_day = dbt.dateadd('day', 1, 'cast(' ~ at ~ ' as date)') -%}
+        {%- set begun = valid_from ~ ' < ' ~ next_day -%}
+        {%- set not_ended = next_day ~ ' <= ' ~ end_exclusive -%}
+    {%- else -%}
+        {%- set begun = valid_from ~ ' <= ' ~ at -%}
+        {%- set not_ended = at ~ ' < ' ~ end_exclusive -%}
+    {%- endif -%}
+    ({{ begun }} and ({{ valid_to }} is null
     {%- if valid_to_current is not none %} or {{ valid_to }} = {{ valid_to_current }}{% endif %}
-    {#- #} or {{ at }} < {{ end_exclusive }})
+    {#- #} or {{ not_ended }})
     {%- if deleted is not none %} and coalesce({{ dbt.cast(deleted, dbt.type_string()) }}, 'False') not in ('True', 'true')
     {%- endif %})
 {%- endmacro %}

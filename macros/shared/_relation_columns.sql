@@ -1,8 +1,10 @@
 {#-
     The columns of `relation` when they can be read without a risk of error: a
     relation (`ref`, `source`, `api.Relation`) or a relation name
-    (`analytics.orders`) that exists in the warehouse. None for a subquery
-    (a test with a `where` config), a relation not built yet, or at parse time.
+    (`analytics.orders`) that exists in the warehouse, and the subquery dbt
+    makes of a test's model under a `where` config (`(select * from <relation>
+    where ...) dbt_subquery`: the columns of that relation). None for any other
+    subquery, a relation not built yet, or at parse time.
 -#}
 {% macro _relation_columns(relation) %}
     {%- if not execute or relation is none -%}
@@ -11,7 +13,10 @@
     {%- set found = none -%}
     {%- if relation is not string and relation.identifier is defined -%}
         {%- set found = load_relation(relation) -%}
-    {%- elif relation is string -%}
+    {%- else -%}
+        {%- set text = (relation ~ '') | trim -%}
+        {%- set inner = modules.re.match('^\\(\\s*select \\* from (.+?) where ', text) -%}
+        {%- set relation = inner.group(1) | trim if inner else text -%}
         {%- set part = '("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)' -%}
         {%- if modules.re.match('^' ~ part ~ '(\\.' ~ part ~ '){1,2}$', relation | trim) -%}
             {%- set parts = [] -%}

@@ -6,7 +6,8 @@ Three tables in the target schema (or var `backfill_audit_schema`):
   backfill_locks    one row per model being backfilled right now
 
 Rows are written as the run goes (a batch is recorded `running` before it
-starts and `success`/`failed` when it ends), each write its own committed
+starts and `success`, `failed` (nothing written) or `check_failed` (its window
+written, its checks failed) when it ends), each write its own committed
 transaction, so a killed run leaves everything it finished recorded and its
 interrupted batch visibly `running`. The tables are created by the
 `backfill.audit_ensure_tables` macro from TABLES below; writes are rendered here
@@ -33,6 +34,9 @@ from backfill.errors import BackfillError
 
 RUNNING, SUCCESS, FAILED, INTERRUPTED = "running", "success", "failed", "interrupted"
 PENDING = "pending"
+# A batch whose model run wrote its window, and whose checks then failed: the rows are in
+# the table (and counted in rows_written); the batch is not done, so `resume` reruns it.
+CHECK_FAILED = "check_failed"
 DEFAULT_LOCK_TTL_SECONDS = 6 * 3600
 HEARTBEAT_SECONDS = 30  # how often a running backfill refreshes its run row and lock
 

@@ -22,6 +22,7 @@ class BatchOutcome:
     rows_written: Optional[int] = None
     error: str = ""
     checks: list = field(default_factory=list)  # [{name, status, detail}]
+    written: bool = False  # the model run wrote the window (whatever its checks said)
 
 
 def event_time_args(batch: Batch) -> list[str]:
@@ -35,11 +36,12 @@ def event_time_args(batch: Batch) -> list[str]:
     return ["--event-time-start", start.isoformat(), "--event-time-end", end.isoformat()]
 
 
-def run_window(project: DbtProject, model: ModelInfo, batch: Batch):
-    """`dbt run` of the model for the batch window: vars, or microbatch's event-time flags."""
+def run_window(project: DbtProject, model: ModelInfo, batch: Batch, vars: Optional[dict] = None):
+    """`dbt run` of the model for the batch window: vars, or microbatch's event-time flags;
+    `vars` are the run's own (--vars), passed with every batch."""
     if model.incremental_strategy == "microbatch":
-        return project.run_model(model, extra_args=event_time_args(batch))
-    return project.run_model(model, vars=batch.window_vars(*model.window_var_names))
+        return project.run_model(model, vars=dict(vars or {}), extra_args=event_time_args(batch))
+    return project.run_model(model, vars={**(vars or {}), **batch.window_vars(*model.window_var_names)})
 
 
 def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optional[int]:
@@ -52,25 +54,33 @@ def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optio
         "relation": model.relation_name, "column": column, "start_value": start, "end_value": end}))
 
 
-def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: bool = True, grain: str = "day") -> BatchOutcome:
-    """Run one batch and, when asked, verify it; never raises for a failing batch."""
+def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: bool = True, grain: str = "day",
+                  vars: Optional[dict] = None) -> BatchOutcome:
+    """Run one batch and, when asked, verify it; never raises for a failing batch.
+
+    A batch whose checks fail after its model run has written the window is
+    `written`: its rows stay (they are what the model produces for the window now),
+    and the runner records it as written with its checks failed, not as nothing done."""
     from backfill.verification import verify_batch
 
     started = time.monotonic()
+    written, rows = False, None
     try:
-        outcome = run_window(project, model, batch)
+        outcome = run_window(project, model, batch, vars)
         if not outcome.success:
             return BatchOutcome(False, time.monotonic() - started, error=outcome.message)
+        written = True
         # PostgreSQL reports the rows the window's insert wrote; DuckDB does not, so count them.
         rows = outcome.rows_affected
         if rows is None or model.incremental_strategy == "microbatch":
             rows = rows_in_window(project, model, batch)
-        checks = verify_batch(project, model, batch, rows, grain) if verify else []
+        checks = verify_batch(project, model, batch, rows, grain, vars) if verify else []
         failed = [c for c in checks if c["status"] == "fail"]
         error = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
-        return BatchOutcome(not failed, time.monotonic() - started, rows, error, checks)
+        return BatchOutcome(not failed, time.monotonic() - started, rows, error, checks, written=True)
     except Exception as error:  # a broken connection mid-run must fail the batch, not the runner
-        return BatchOutcome(False, time.monotonic() - started, error=f"{type(error).__name__}: {error}")
+        return BatchOutcome(False, time.monotonic() - started, rows, error=f"{type(error).__name__}: {error}",
+                            written=written)
 
 
 # -- worker processes for --concurrency ------------------------------------------
@@ -85,6 +95,6 @@ def init_worker(project_dir, profiles_dir, target, vars) -> None:
     _worker_project.parse()
 
 
-def worker_execute(model_name: str, batch: Batch, verify: bool, grain: str) -> BatchOutcome:
+def worker_execute(model_name: str, batch: Batch, verify: bool, grain: str, vars: dict) -> BatchOutcome:
     model = _worker_project.model(model_name)
-    return execute_batch(_worker_project, model, batch, verify, grain)
+    return execute_batch(_worker_project, model, batch, verify, grain, vars)

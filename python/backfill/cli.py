@@ -72,7 +72,8 @@ def cli(ctx, project_dir, profiles_dir, target):
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option("--model", "-m", required=True, help="The incremental model to backfill (name or package.name).")
+@click.option("--model", "-m", "models", required=True, multiple=True,
+              help="The incremental model to backfill (name or package.name); one per run.")
 @click.option("--start", default=None,
               help="First day (or hour) to backfill, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour.")
 @click.option("--end", default=None,
@@ -99,7 +100,7 @@ def cli(ctx, project_dir, profiles_dir, target):
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
 @click.pass_obj
-def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
+def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
         concurrency, verify_first, accept_changes, allow_append, dry_run, as_json):
     """Backfill MODEL over [--start, --end] in batches, one dbt run per batch.
 
@@ -126,11 +127,14 @@ def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify,
     from backfill.progress import Progress
     from backfill.runner import run_backfill
 
+    if len(models) > 1:
+        raise InvalidInput(f"--model is given {len(models)} times ({', '.join(models)}): a run backfills one "
+                           "model, so run them one at a time.")
     if batch_size < 1:
         raise InvalidInput(f"--batch-size must be 1 or more (got {batch_size}).")
     progress = Progress(as_json=as_json)
     report = run_backfill(
-        model,
+        models[0],
         start,
         end,
         grain=grain,
@@ -158,23 +162,36 @@ def finish(report, as_json: bool) -> None:
     """The closing lines of `run` and `resume`, and the exit code."""
     if report.dry_run or not report.plan:
         return
-    done = len(report.skipped) + sum(r.succeeded for r in report.results)
-    seconds = sum(r.seconds for r in report.results)
+    total = len(report.plan)
+    timing = f"{report.wall_seconds:.1f}s (batches {report.batch_seconds:.1f}s)"
     if report.succeeded:
         if not as_json:
-            click.echo(f"Done: {done}/{len(report.plan)} batches of {report.model.name} succeeded in {seconds:.1f}s "
+            click.echo(f"Done: {report.done}/{total} batches of {report.model.name} succeeded in {timing} "
                        f"(run {report.run_id}).")
         return
     if not as_json:
         failed = report.failed[0]
+        what = (f"its window was written ({_rows(failed.rows_written)}), but its checks failed: "
+                if failed.status == "check_failed" else "")
         click.echo(
-            f"Failed: batch {failed.batch.index}/{len(report.plan)} ({failed.batch.label()}) of "
-            f"{report.model.name}: {failed.message}",
+            f"Failed: batch {failed.batch.index}/{total} ({failed.batch.label()}) of "
+            f"{report.model.name}: {what}{failed.message}",
             err=True,
         )
-        click.echo(f"{done} of {len(report.plan)} batches are done and recorded; finish the rest with: "
-                   f"python -m backfill resume {report.run_id}", err=True)
+        written = [r for r in report.results if r.status == "check_failed" and r is not failed]
+        kept = (f"; {len(written)} more written but failing their checks, their rows in place"
+                if written else "")
+        if report.stop_reason:
+            click.echo(f"{report.done} of {total} batches are done and recorded{kept}. The failed batch "
+                       f"{report.stop_reason}, then run it again.", err=True)
+        else:
+            click.echo(f"{report.done} of {total} batches are done and recorded{kept}; finish the rest with: "
+                       f"python -m backfill resume {report.run_id}", err=True)
     sys.exit(EXIT_FAILED)
+
+
+def _rows(count) -> str:
+    return "rows not counted" if count is None else f"{count} row{'' if count == 1 else 's'}"
 
 
 # Each command group lives in its own module and registers here.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from backfill.errors import EXIT_FAILED
+from backfill.errors import EXIT_FAILED, InvalidInput
 from backfill.planning import GRAINS
 
 
@@ -16,34 +16,45 @@ from backfill.planning import GRAINS
 @click.option("--model", "-m", required=True, help="The model to check (name or package.name).")
 @click.option("--column", "-c", default=None,
               help="Date or timestamp column. Default: the model's meta backfill.period_column, else its event_time.")
-@click.option("--grain", default="day", show_default=True, help=f"Period: {', '.join(GRAINS)} (weeks are ISO, Monday first).")
+@click.option("--grain", default=None,
+              help=f"Period: {', '.join(GRAINS)} (weeks are ISO, Monday first). Default: the test's, else day.")
 @click.option("--start", default=None,
               help="First period, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour. "
-                   "Default: the earliest value in the column.")
+                   "Default: the test's start, else the earliest value in the column.")
 @click.option("--end", default=None,
               help="Last period, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour. "
-                   "Default: the last complete period before now (UTC).")
+                   "Default: the test's end, else the last complete period before now (UTC).")
 @click.option("--partition-by", "partition_by", multiple=True,
               help="Column(s) whose every value must have every period; repeat or comma-separate.")
-@click.option("--min-rows", default=1, show_default=True, type=int, help="A period with fewer rows counts as missing.")
+@click.option("--min-rows", default=None, type=int,
+              help="A period with fewer rows counts as missing. Default: the test's, else 1.")
 @click.option("--where", default=None, help="SQL filter on the checked rows, e.g. \"status = 'ok'\".")
 @click.option("--exclude", multiple=True,
               help="A date that may be empty (holiday); with --grain hour a date names all 24 of its hours, "
                    "YYYY-MM-DD HH:00 one hour. Repeat or comma-separate.")
+@click.option("--test", "tests", multiple=True,
+              help="Only this backfill.no_gaps test of the model (repeat for several). Default: all on the column.")
+@click.option("--no-tests", is_flag=True, help="Ignore the model's no_gaps tests: the plain check with these options.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False),
               help="Also write a self-contained page with a completeness calendar to this file.")
 @click.pass_obj
-def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, exclude, as_json, html_path):
+def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, exclude, tests, no_tests, as_json,
+         html_path):
     """Find the missing periods of MODEL: one line per range of consecutive missing periods.
 
-    A period is missing when it has fewer than --min-rows rows and is not
-    excluded. The ranges come from the macro backfill.find_gaps, the same SQL
-    the dbt test backfill.no_gaps runs. Periods are taken as stored: no time
-    zone conversion.
+    What is missing is what the model's own backfill.no_gaps tests on the
+    column report — their grain, start, end, min_rows, partition_by, exclude
+    and where config, rendered by dbt as for `dbt test`, so the ranges are
+    exactly the rows each test fails with — and the output names the test and
+    what it applied. Options given here replace the test's own; a model without
+    such a test (or --no-tests) gets the plain check: a period with fewer than
+    --min-rows rows that is not excluded. The ranges come from the macro
+    backfill.find_gaps. A timestamp with time zone is read in UTC periods;
+    dates and timestamps without time zone as stored.
 
     Exit 0 when nothing is missing, 1 when gaps were found, 2 when the request
-    is refused (unknown model or column, a column that is not a date or
+    is refused (unknown model, column or test, a column that is not a date or
     timestamp, bad grain or date, --end before --start).
 
     \b
@@ -55,45 +66,78 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     """
     from backfill.calendar_html import render_calendar
     from backfill.dbt_runner import DbtProject
-    from backfill.gaps import (build_check, check_options, default_last_period, gap_ranges, period_counts,
-                               refuse_unusable_column)
+    from backfill.gaps import (check_options, default_last_period, model_gap_reports, period_column, period_counts,
+                               probe_grain, refuse_unusable_column)
 
-    check_options(grain, start, end, partition_by, min_rows, where, exclude)  # refuse before parsing the project
+    # Refuse what needs no project first (dates are checked again once the grain is known).
+    check_options(probe_grain(grain, start, end), start, end, partition_by, 1 if min_rows is None else min_rows,
+                  where, ())
+    if grain is not None:
+        check_options(grain, start, end, (), 1, None, exclude)
+    if tests and no_tests:
+        raise InvalidInput("--test and --no-tests contradict each other: give one of them.")
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     info = project.model(model)
-    check = build_check(info, column, grain, start, end, partition_by, min_rows, where, exclude)
-    refuse_unusable_column(project, info, check.column, check.grain)
-    ranges = gap_ranges(project, check)
+    refuse_unusable_column(project, info, period_column(info, column), grain or "day")
+    reports = model_gap_reports(project, info, column, grain, start, end, partition_by, min_rows, where, exclude,
+                                tests, use_tests=not no_tests)
 
     if html_path:
-        counts = period_counts(project, check)
-        first = check.start or (counts[0].period_start if counts else None)
-        last = check.end or default_last_period(check.grain)
-        page = render_calendar(check, ranges, counts, first, last)
+        report = reports[0]
+        counts = period_counts(project, report.check)
+        first = report.check.start or (counts[0].period_start if counts else None)
+        last = report.check.end or default_last_period(report.check.grain)
+        page = render_calendar(report.check, report.ranges, counts, first, last)
         Path(html_path).write_text(page, encoding="utf-8")
 
     if as_json:
-        click.echo(json.dumps(gaps_document(check, ranges), default=str))
+        click.echo(json.dumps(gaps_document(reports), default=str))
     else:
-        print_table(check, ranges)
+        for position, report in enumerate(reports):
+            if position:
+                click.echo("")
+            print_table(report.check, report.ranges)
+            click.echo(applied_line(report))
         if html_path:
-            click.echo(f"Calendar written to {html_path}.")
-    if ranges:
+            shown = f" (of {reports[0].check.test})" if len(reports) > 1 and reports[0].check.test else ""
+            click.echo(f"Calendar{shown} written to {html_path}.")
+    if any(report.ranges for report in reports):
         sys.exit(EXIT_FAILED)
 
 
-def gaps_document(check, ranges) -> dict:
-    """The --json output: the check, then the builder's rows as they are."""
+def check_document(report, several: bool) -> dict:
+    """One check as --json shows it: what it applied, then the builder's rows as they are."""
+    check = report.check
     return {
         "model": check.model.name,
         "column": check.column,
+        "test": check.test,
+        "severity": check.severity if check.test else None,
         "grain": check.grain,
         "start": _text(check.start),
         "end": _text(check.end),
         "min_rows": check.min_rows,
         "partition_by": list(check.partition_by),
-        "gaps": [{key: _text(value) for key, value in gap.as_row().items()} for gap in ranges],
-        "missing_periods": missing_total(ranges),
+        "exclude": check.shown_exclude if check.test else list(check.exclude),
+        "where": check.where,
+        "overridden": list(report.overridden),
+        "gaps": [{**({"test": check.test} if several else {}),
+                  **{key: _text(value) for key, value in gap.as_row().items()}} for gap in report.ranges],
+        "missing_periods": missing_total(report.ranges),
+    }
+
+
+def gaps_document(reports) -> dict:
+    """The --json output: the first check's fields at the top (the whole answer when the model
+    has one test), every check under `checks`, and the gaps of all of them."""
+    several = len(reports) > 1
+    checks = [check_document(report, several) for report in reports]
+    totals = [check["missing_periods"] for check in checks]
+    return {
+        **checks[0],
+        "gaps": [gap for check in checks for gap in check["gaps"]],
+        "missing_periods": None if any(total is None for total in totals) else sum(totals),
+        "checks": checks,
     }
 
 
@@ -103,6 +147,23 @@ def missing_total(ranges):
     if any(gap.missing_periods is None for gap in ranges):
         return None
     return sum(gap.missing_periods for gap in ranges)
+
+
+def applied_line(report) -> str:
+    """Which check this was and what it applied, in one line."""
+    check = report.check
+    options = [f"grain {check.grain}", f"min_rows {check.min_rows}"]
+    if check.partition_by:
+        options.append("partition_by " + ", ".join(check.partition_by))
+    excluded = check.shown_exclude if check.test else list(check.exclude)
+    if excluded:
+        options.append("exclude " + (", ".join(map(str, excluded)) if isinstance(excluded, list) else str(excluded)))
+    if check.where:
+        options.append(f"where {check.where}")
+    if not check.test:
+        return f"Checked: the plain check ({'; '.join(options)}), no backfill.no_gaps test of the model."
+    given = (f"; from the command line: {', '.join(report.overridden)}" if report.overridden else "")
+    return f"Checked as the model's test {check.test} declares it ({'; '.join(options)}{given})."
 
 
 def print_table(check, ranges) -> None:

@@ -26,10 +26,12 @@ from backfill.planning import GRAINS, format_bound
 @click.option("--verify/--no-verify", default=True, show_default=True,
               help="Verify each batch as `run` does (the checks run again at the end either way).")
 @click.option("--retries", default=0, show_default=True, type=int, help="Retry a failing batch this many times.")
+@click.option("--warn-error", is_flag=True,
+              help="Exit 1 when checks of severity warn still fail after the repair (default: report them, exit 0).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
 @click.pass_obj
 def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, vars_text, verify, retries,
-           as_json):
+           warn_error, as_json):
     """Backfill exactly the periods where MODEL's checks fail, then check again.
 
     \b
@@ -55,9 +57,11 @@ def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, 
 
     \b
     Exit codes: 0 nothing failed, or every failing period was repaired and
-    passes now; 1 checks still fail (not repaired: no --yes; or failing after
-    the repair), or a batch failed; 2 refused before anything was written (bad
-    input, over --max-periods, no check maps to periods).
+    passes now — but for checks of severity warn, whose leftovers (a day the
+    source has no data for) are reported (--warn-error fails on them); 1 checks
+    still fail (not repaired: no --yes; or failing after the repair), or a batch
+    failed; 2 refused before anything was written (bad input, over
+    --max-periods, no check maps to periods).
     """
     from backfill.cli import parse_vars
     from backfill.progress import Progress
@@ -77,7 +81,7 @@ def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, 
 
     report = repair_model(
         model, checks=checks, start=start, end=end, grain=grain, batch_size=batch_size, max_periods=max_periods,
-        vars=parse_vars(vars_text), verify=verify, retries=retries, confirm=confirm,
+        vars=parse_vars(vars_text), verify=verify, retries=retries, confirm=confirm, warn_error=warn_error,
         project_dir=obj["project_dir"], profiles_dir=obj["profiles_dir"], target=obj["target"],
         on_event=progress.event,
     )
@@ -154,27 +158,28 @@ class _Printer:
             shown = ", ".join(periods[:8]) + (f" … ({len(periods)} {report.grain}s)" if len(periods) > 8 else "")
             line(f"  {shown}  {', '.join(before)}  →  {', '.join(after) or 'passes'}")
         run_id = report.run.run_id
-        if report.succeeded:
+        if report.succeeded and report.still_warning:
+            warned = ", ".join(format_bound(p) for p in report.still_warning)
+            line(f"Repaired {len(report.periods)} {report.grain}(s) of {report.model.name} (run {run_id}): every "
+                 f"check of severity error passes for them now; checks of severity warn still report {warned} "
+                 "(rerunning did not change them: the source has nothing more there; --warn-error fails on this).")
+        elif report.succeeded:
             line(f"Repaired {len(report.periods)} {report.grain}(s) of {report.model.name} (run {run_id}): "
                  "every check passes for them now.")
         elif not report.run.succeeded:
             click.echo(_stopped(report.run, run_id), err=True)
         else:
-            still = ", ".join(format_bound(p) for p in report.still_failing)
+            still = ", ".join(format_bound(p) for p in report.still_failing_errors)
             click.echo(f"Still failing after the rerun (run {run_id}): {still}. Rerunning did not fix them: "
                        "look at the source data for those periods.", err=True)
 
 
 def _stopped(run, run_id) -> str:
     """Why the repair stopped at a failed batch, and what to do: `resume` only when it can help."""
-    failed = run.failed
-    if failed and all(result.rows_written == 0 for result in failed):
-        # The rerun produced nothing: the source has no rows for the period, so rerunning it
-        # (which is all `resume` does) fails the same way.
-        batch = failed[0].batch
-        return (f"The repair stopped at batch {batch.index} ({batch.label()}) of run {run_id}: its rerun wrote no "
-                "rows, because the source has none for that period, so `resume` would only fail the same way; "
-                "load the missing source data (or exclude the period from the check), then repair again.")
+    if run.stop_reason:
+        batch = run.failed[0].batch
+        return (f"The repair stopped at batch {batch.index} ({batch.label()}) of run {run_id}: {run.stop_reason}, "
+                "then repair again.")
     return f"The repair stopped at a failed batch; finish it with: python -m backfill resume {run_id}"
 
 

@@ -114,9 +114,12 @@ def effective_status(audit: Audit, run: dict) -> dict:
 def resume(obj, run_id, model, as_json):
     """Finish a backfill run that failed or was killed.
 
-    Runs the batches of RUN_ID (default: the latest unfinished run, of --model
-    if given) that are not done yet, with the options the run started with;
-    batches already done are skipped. Exit code 0 only when every batch is done.
+    Runs the batches of RUN_ID that are not done yet (a batch written but
+    failing its checks included), with the options and vars the run started
+    with; batches already done are skipped. Without RUN_ID: the latest run of
+    --model, or of the one model whose latest run is unfinished; with several
+    such models it asks which (on a terminal) or refuses, naming them.
+    Exit code 0 only when every batch is done.
 
     \b
     Examples:
@@ -124,17 +127,25 @@ def resume(obj, run_id, model, as_json):
       python -m backfill resume 20240101T120000-ab12cd
       python -m backfill resume --model daily_metrics
     """
+    import sys
+
     from backfill.cli import finish
+    from backfill.dbt_runner import DbtProject
     from backfill.progress import Progress
-    from backfill.runner import resume_backfill
+    from backfill.runner import AmbiguousResume, resume_backfill
 
     progress = Progress(as_json=as_json)
-    report = resume_backfill(
-        run_id,
-        model=model,
-        project_dir=obj["project_dir"],
-        profiles_dir=obj["profiles_dir"],
-        target=obj["target"],
-        on_event=progress.event,
-    )
+    project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
+    try:
+        report = resume_backfill(run_id, model=model, project=project, on_event=progress.event)
+    except AmbiguousResume as ambiguous:
+        if as_json or not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise
+        click.echo("These models have an unfinished backfill:")
+        for number, row in enumerate(ambiguous.runs, start=1):
+            click.echo(f"  {number}  {row['run_id']}  {row['model']}  {row['status']}  "
+                       f"{row['batches_done']}/{int(row['batches_total'])} batches done  "
+                       f"{row['range_start']} → {row['range_end']}")
+        choice = click.prompt("Resume which one (number)", type=click.IntRange(1, len(ambiguous.runs)))
+        report = resume_backfill(ambiguous.runs[choice - 1]["run_id"], project=project, on_event=progress.event)
     finish(report, as_json)

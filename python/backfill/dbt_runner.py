@@ -111,6 +111,15 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class SnapshotInfo:
+    """A snapshot a model reads, and the column its versions begin at."""
+
+    name: str
+    package_name: str
+    valid_from: str
+
+
+@dataclass(frozen=True)
 class TestRun:
     """The outcome of one data test of a `dbt test --store-failures`."""
 
@@ -307,6 +316,20 @@ class DbtProject:
             pre_hooks=tuple(hook.sql for hook in config.pre_hook or ()),
             unique_key=config.get("unique_key"),
         )
+
+    def snapshot_parents(self, model: ModelInfo) -> list[SnapshotInfo]:
+        """The snapshots `model` refs directly, with their (possibly renamed) dbt_valid_from column."""
+        node = self.manifest.nodes[model.unique_id]
+        found = []
+        for parent_id in node.depends_on.nodes or []:
+            parent = self.manifest.nodes.get(parent_id)
+            if parent is None or parent.resource_type != "snapshot":
+                continue
+            names = parent.config.get("snapshot_meta_column_names") or {}
+            if not isinstance(names, dict):
+                names = getattr(names, "to_dict", lambda: {})()
+            found.append(SnapshotInfo(parent.name, parent.package_name, names.get("dbt_valid_from") or "dbt_valid_from"))
+        return found
 
     # -- work -------------------------------------------------------------
 

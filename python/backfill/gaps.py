@@ -74,6 +74,9 @@ class GapCheck:
     min_rows: int = 1
     where: Optional[str] = None
     exclude: tuple[str, ...] = ()
+    test: Optional[str] = None  # the model's no_gaps test this check applies (None: the plain check)
+    severity: str = "error"
+    shown_exclude: Any = None  # exclude as the test declares it (a relation's name, dates), for the report
 
     def macro_options(self) -> dict:
         """The keyword arguments of `backfill.find_gaps`, JSON-safe."""
@@ -219,8 +222,110 @@ def period_counts(project: DbtProject, check: GapCheck) -> list[PeriodCount]:
     return sorted(counts, key=lambda c: c.period_start)
 
 
+@dataclass(frozen=True)
+class GapReport:
+    """One check of `gaps`, as applied (its arguments rendered), and what it found."""
+
+    check: GapCheck
+    ranges: list[GapRange]
+    overridden: tuple[str, ...] = ()  # the test's arguments the caller's options replaced
+
+
+def model_gap_reports(project: DbtProject, model: ModelInfo, column: Optional[str] = None, grain: Optional[str] = None,
+                      start=None, end=None, partition_by=(), min_rows: Optional[int] = None,
+                      where: Optional[str] = None, exclude=(), tests=(), use_tests: bool = True,
+                      vars: Optional[dict] = None) -> list[GapReport]:
+    """What `python -m backfill gaps` reports: the model's own `backfill.no_gaps` tests on
+    `column` (the period column by default), as dbt runs them — the rows each returns are
+    the rows the test fails with — with the options given here in place of the test's
+    arguments (None / empty: not given); without such a test (or `use_tests` False), the
+    plain check with these options. `tests` picks tests by name."""
+    checked_column = period_column(model, column)
+    # The options' syntax now, before any query; their grain may be the test's, so dates are
+    # parsed again below once it is known.
+    given = check_options(probe_grain(grain, start, end), start, end, partition_by,
+                          1 if min_rows is None else min_rows, where, ())
+    for value in _split_names(exclude):
+        _bound(value, "hour", "--exclude", is_end=False)
+    overrides = {name: value for name, value in (
+        ("grain", grain), ("min_rows", min_rows), ("partition_by", list(given.partition_by) or None),
+        ("exclude", [_exclude_text(value) for value in _split_names(exclude)] or None)) if value is not None}
+    declared = [check for check in declared_tests(project, model)
+                if _same_column(check.column, checked_column)] if use_tests else []
+    if tests:
+        by_name = {check.name: check for check in declared}
+        unknown = [name for name in tests if name not in by_name]
+        if unknown:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise InvalidInput(f"{model.name} has no backfill.no_gaps test named {', '.join(unknown)} on "
+                               f"{checked_column} (its tests there: {known}).")
+        declared = [by_name[name] for name in dict.fromkeys(tests)]
+    checks = declared or [PresenceCheck("every_period_present", checked_column, {"grain": "day"})]
+    reports = []
+    for check in checks:
+        check = PresenceCheck(check.name, check.column, check.arguments, where or check.where, check.severity,
+                              overrides, check.declared)
+        shown = describe_check(project, model, check, vars=vars)
+        shown_grain = str(shown["grain"])
+        effective = check_options(shown_grain, start or _in_grain(shown["start"], shown_grain),
+                                  end or _in_grain(shown["end"], shown_grain), (), _whole(shown["min_rows"]), None,
+                                  exclude)
+        applied = GapCheck(
+            model=model, column=checked_column, grain=effective.grain, start=effective.start, end=effective.end,
+            partition_by=tuple(str(name) for name in shown["partition_by"]), min_rows=effective.min_rows,
+            where=check.where, exclude=effective.exclude if exclude else _dates_of(shown["exclude"], effective.grain),
+            test=check.name if check.declared else None, severity=check.severity, shown_exclude=shown["exclude"])
+        outcome = apply_check(project, model, check, effective.start if start else None,
+                              effective.end if end else None, vars=vars)
+        given_names = [name for name in ("grain", "min_rows", "partition_by", "exclude") if name in overrides]
+        given_names += [name for name, value in (("where", where), ("start", start), ("end", end)) if value]
+        overridden = tuple(name for name in given_names if check.declared and (
+            name in check.arguments or name in ("start", "end", "where")))
+        reports.append(GapReport(applied, outcome.ranges, overridden))
+    return reports
+
+
+def probe_grain(grain: Optional[str], *values) -> str:
+    """The grain to check option values with before a test's own grain is known: the one
+    given, else hour when a value has a time of day, else day."""
+    if grain:
+        return grain
+    return "hour" if any(value and not _DATE_ONLY.match(str(value)) for value in values) else "day"
+
+
+def _in_grain(text: Optional[str], grain: str) -> Optional[str]:
+    """A bound a test declares, as rendered, in the form the grain takes (a date at day, week, month)."""
+    if text is None or grain == "hour":
+        return text
+    return str(text).strip()[:10]
+
+
+def _whole(value) -> int:
+    """min_rows as rendered: a whole number, or what the option check refuses in one sentence."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return value
+
+
+def _exclude_text(value: str) -> str:
+    """An --exclude value as the macro reads it whatever the grain: a date stays a date (at grain
+    hour it names the day's 24 hours), an hour is written out."""
+    return value.strip() if _DATE_ONLY.match(value) else _text(_bound(value, "hour", "--exclude", False))
+
+
+def _dates_of(exclude, grain: str) -> tuple[str, ...]:
+    """A test's exclude list of dates, for the calendar to shade; a relation or query: nothing to shade."""
+    if not isinstance(exclude, list):
+        return ()
+    try:
+        return tuple(_excluded_value(str(value), grain) for value in exclude)
+    except InvalidInput:
+        return ()
+
+
 def gap_windows(project: DbtProject, model: ModelInfo, start, end, grain: str = "day",
-                column: Optional[str] = None) -> list[tuple[Bound, Bound]]:
+                column: Optional[str] = None, vars: Optional[dict] = None) -> list[tuple[Bound, Bound]]:
     """The missing periods of `model` as inclusive windows of `grain` for
     `planning.plan_batches_for_ranges`: (first day, last day) for day, week and
     month, (first hour, last hour) for hour.
@@ -239,7 +344,7 @@ def gap_windows(project: DbtProject, model: ModelInfo, start, end, grain: str = 
     last = _bound(end, grain, "--end", is_end=True)
     windows = []
     for check in presence_checks(project, model, grain, column=period_column(model, column)):
-        outcome = apply_check(project, model, check, first, last)
+        outcome = apply_check(project, model, check, first, last, vars=vars)
         for gap in outcome.ranges:
             if gap.gap_start is None:  # no rows at all and no start: nothing says where to begin
                 continue
@@ -259,13 +364,15 @@ _ONE_EXPRESSION = re.compile(r"^\{\{((?:(?!\{\{|\}\}).)*)\}\}$", re.DOTALL)
 
 # The no_gaps arguments the check reads, with the test's own defaults (macros/gaps/test_no_gaps.sql).
 _TEST_ARGUMENTS = {"grain": "'day'", "start": "none", "end": "none", "min_rows": "1", "partition_by": "none",
-                   "exclude": "none"}
+                   "exclude": "none", "partitions": "none"}
 
 # A presence check through `find_gaps`. `check.start` / `check.end`, when set, take the
 # place of the test's own bounds; with `check.whole_periods` only the periods of the
 # check's grain that lie wholly inside [start, end] are judged (none: one row saying so).
+# The partitions that must be there are those the test sees over its own range (and
+# its declared `partitions`), so a partition absent from a whole window still counts.
 # The arguments are evaluated first, outside any condition, so dbt sees their refs at parse.
-_PRESENCE_SQL = _CHECK_RELATION + """
+_CHECK_ARGUMENTS = _CHECK_RELATION + """
 @RENDERED_ARGUMENTS@
 {%- set grain = @grain@ -%}
 {%- set test_start = @start@ -%}
@@ -273,8 +380,19 @@ _PRESENCE_SQL = _CHECK_RELATION + """
 {%- set min_rows = @min_rows@ -%}
 {%- set partition_by = @partition_by@ -%}
 {%- set exclude = @exclude@ -%}
+{%- set declared_partitions = @partitions@ -%}
+{%- set partitions = (declared_partitions | list) if (declared_partitions is iterable
+    and declared_partitions is not string and declared_partitions.identifier is not defined)
+    else [declared_partitions] -%}
+{%- if partition_by and (check.start is not none or check.end is not none) -%}
+    {%- do partitions.append(backfill.period_counts(checked, check.column, grain=grain, start=test_start,
+                                                    end=test_end, partition_by=partition_by, where=check.where)) -%}
+{%- endif -%}
 {%- set first_bound = check.start if check.start is not none else test_start -%}
 {%- set last_bound = check.end if check.end is not none else test_end -%}
+"""
+
+_PRESENCE_SQL = _CHECK_ARGUMENTS + """
 {%- if check.whole_periods -%}
     {%- set periods = backfill.whole_periods(grain, first_bound, last_bound) -%}
 {%- else -%}
@@ -289,9 +407,26 @@ select
     {{ dbt.string_literal(grain) }} as checked_grain
 from ({{ backfill.find_gaps(checked, check.column, grain=grain, start=periods.first, end=periods.last,
                             min_rows=min_rows, partition_by=partition_by, where=check.where,
-                            exclude=exclude) }}) as gaps
+                            exclude=exclude, partitions=partitions) }}) as gaps
 {%- endif %}
 """
+
+# What a check applies, rendered as dbt renders the test's arguments (for `gaps` to say so).
+_DESCRIBE_SQL = _CHECK_ARGUMENTS + """
+{%- set shown_exclude = none if exclude is none else (
+    (exclude ~ '') if (exclude is string or exclude.identifier is defined) else (exclude | map('string') | list)) -%}
+{%- set shown = {
+    'grain': grain,
+    'start': none if first_bound is none else (first_bound ~ ''),
+    'end': none if last_bound is none else (last_bound ~ ''),
+    'min_rows': min_rows,
+    'partition_by': backfill._as_list(partition_by),
+    'exclude': shown_exclude,
+    'where': check.where,
+} -%}
+select '{{ tojson(shown) | replace("'", "''") }}' as options
+"""
+
 
 
 @dataclass(frozen=True)
@@ -307,6 +442,9 @@ class PresenceCheck:
     arguments: dict = field(default_factory=dict)
     where: Optional[str] = None  # the test's `where` config
     severity: str = "error"
+    # Arguments set by the caller (the options of `gaps`), in place of the test's: plain values.
+    overrides: dict = field(default_factory=dict)
+    declared: bool = False  # a test of the model's, not the plain check
 
 
 @dataclass(frozen=True)
@@ -334,6 +472,7 @@ def declared_tests(project: DbtProject, model: ModelInfo) -> list[PresenceCheck]
             arguments={name: kwargs[name] for name in _TEST_ARGUMENTS if name in kwargs},
             where=node.config.get("where") or None,
             severity=str(node.config.severity).lower(),
+            declared=True,
         ))
     return checks
 
@@ -348,24 +487,46 @@ def presence_checks(project: DbtProject, model: ModelInfo, grain: str,
 
 
 def apply_check(project: DbtProject, model: ModelInfo, check: PresenceCheck, start: Optional[Bound] = None,
-                end: Optional[Bound] = None, whole_periods: bool = False) -> PresenceOutcome:
+                end: Optional[Bound] = None, whole_periods: bool = False, vars: Optional[dict] = None) -> PresenceOutcome:
     """The missing ranges `check` reports over [start, end] (None: the test's own
     bound), with `whole_periods` only over the periods of its grain that lie
-    wholly inside that window."""
-    arguments = _ArgumentExpressions("check.arguments")
-    sql = _PRESENCE_SQL
-    for name, default in _TEST_ARGUMENTS.items():
-        expression = arguments.of(check.arguments[name], name) if name in check.arguments else default
-        sql = sql.replace(f"@{name}@", expression)
-    sql = sql.replace("@RENDERED_ARGUMENTS@", "\n".join(arguments.blocks))
-    options = {"package": model.package_name, "model": model.name, "column": check.column,
-               "arguments": check.arguments, "where": check.where, "start": _text(start), "end": _text(end),
-               "whole_periods": whole_periods}
-    rows = _query_with(project, sql, {OPTIONS_VAR: options})
+    wholly inside that window; `vars` reach the test's arguments (`var()`)."""
+    sql, options = _check_query(_PRESENCE_SQL, model, check, start, end)
+    rows = _query_with(project, sql, {**(vars or {}), OPTIONS_VAR: {**options, "whole_periods": whole_periods}})
     grain = str(rows[0]["checked_grain"]) if rows else "day"  # without rows nothing is read in it
     if rows and "no_whole_period" in rows[0]:
         return PresenceOutcome(grain, [], checked=False)
     return PresenceOutcome(grain, _gap_ranges_of(rows, grain))
+
+
+def describe_check(project: DbtProject, model: ModelInfo, check: PresenceCheck, start: Optional[Bound] = None,
+                   end: Optional[Bound] = None, vars: Optional[dict] = None) -> dict:
+    """What `check` applies over [start, end], its arguments rendered as dbt renders them:
+    grain, start, end (None: the builder's default), min_rows, partition_by, exclude, where."""
+    sql, options = _check_query(_DESCRIBE_SQL, model, check, start, end)
+    rows = _query_with(project, sql, {**(vars or {}), OPTIONS_VAR: options})
+    return json.loads(rows[0]["options"])
+
+
+def _check_query(template: str, model: ModelInfo, check: PresenceCheck, start, end) -> tuple[str, dict]:
+    """The query of a presence check and the options var it reads: each argument a Jinja
+    expression of the test's declared value, or of the value the caller set (`overrides`,
+    plain values read from the var, never rendered), or the test's default."""
+    arguments = _ArgumentExpressions("check.arguments")
+    sql = template
+    for name, default in _TEST_ARGUMENTS.items():
+        if name in check.overrides:
+            expression = f"check.overrides[{json.dumps(name)}]"
+        elif name in check.arguments:
+            expression = arguments.of(check.arguments[name], name)
+        else:
+            expression = default
+        sql = sql.replace(f"@{name}@", expression)
+    sql = sql.replace("@RENDERED_ARGUMENTS@", "\n".join(arguments.blocks))
+    options = {"package": model.package_name, "model": model.name, "column": check.column,
+               "arguments": check.arguments, "overrides": dict(check.overrides), "where": check.where,
+               "start": _text(start), "end": _text(end), "whole_periods": False}
+    return sql, options
 
 
 class _ArgumentExpressions:
@@ -448,19 +609,23 @@ def _instant(value: Bound) -> datetime:
 # -- refusing an unusable column before anything runs ---------------------------------
 
 
-def refuse_unusable_column(project: DbtProject, model: ModelInfo, column: str, grain: str) -> None:
+_PERIOD_COLUMN_SQL = """
+{%- set asked = var('backfill_gap_check') -%}
+select '{{ tojson(backfill.check_period_column(asked.package, asked.model, asked.column, asked.grain))
+           | replace("'", "''") }}' as facts
+"""
+
+
+def refuse_unusable_column(project: DbtProject, model: ModelInfo, column: str, grain: str) -> Optional[dict]:
     """Refuse, in one sentence, a period column the model's table does not have, a
     date column at grain hour, or a column that is not a date or timestamp
-    (macro `backfill.check_period_column`). A run-operation, not a query: it is
-    what the runner does first, and a run-operation waits out a DuckDB file held
-    by another process."""
+    (macro `backfill.check_period_column`), before anything is written. What the
+    column is when it is usable — {data_type, zoned, session_time_zone} — or None
+    while the model's table is not built."""
     args = {"package": model.package_name, "model": model.name, "column": column, "grain": grain}
-    result = project.invoke(["run-operation", "backfill.check_period_column", "--args", json.dumps(args)])
-    if not result.success:
-        match = _MACRO_ERROR.search(describe_failure(result))
-        if match:
-            raise InvalidInput(match.group(1))
-        raise_failure(result, f"dbt could not check the column {model.name}.{column}")
+    rows = _query_with(project, _PERIOD_COLUMN_SQL, {OPTIONS_VAR: args})
+    facts = json.loads(rows[0]["facts"]) if rows else None
+    return facts or None
 
 
 def default_last_period(grain: str, now: Optional[datetime] = None) -> Bound:

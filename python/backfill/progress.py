@@ -53,7 +53,7 @@ class Progress:
             return self.line(f"Backfilling {what}.")
         self.line(f"Plan for {what}. Dry run: nothing is written.")
         for batch in report.plan:
-            window_vars = json.dumps(self.window_vars(batch, report))
+            window_vars = json.dumps(report.batch_vars(batch))
             self.line(f"  batch {self.batch_columns(batch)}  --vars '{window_vars}'")
 
     def on_warning(self, text: str) -> None:
@@ -91,7 +91,7 @@ class Progress:
                              rows=result.rows_written, error=result.message or None, checks=list(result.checks))
         count = result.rows_written
         rows = f"  {count} row{'' if count == 1 else 's'}" if count is not None else ""
-        state = "ok" if result.succeeded else "FAILED"
+        state = "ok" if result.succeeded else ("written, checks FAILED" if result.written else "FAILED")
         tries = f"  ({result.attempts} attempts)" if result.attempts > 1 else ""
         self.line(f"  batch {self.batch_columns(result.batch)}  {state}  "
                   f"{result.seconds:.1f}s{rows}{tries}")
@@ -104,10 +104,9 @@ class Progress:
     def on_finished(self, report) -> None:
         if self.as_json:
             status = "dry_run" if report.dry_run else ("success" if report.succeeded else "failed")
-            return self.emit("finished", run_id=report.run_id, status=status,
-                             batches_done=len(report.skipped) + sum(r.succeeded for r in report.results),
+            return self.emit("finished", run_id=report.run_id, status=status, batches_done=report.done,
                              batches_total=len(report.plan), rows=self.rows,
-                             seconds=round(time.monotonic() - self.started, 3))
+                             seconds=round(report.wall_seconds, 3), batch_seconds=round(report.batch_seconds, 3))
 
     # -- output ----------------------------------------------------------------------
 
@@ -116,17 +115,9 @@ class Progress:
         return f"{batch.index:>{self.index_width}}  {batch.label():<{self.label_width}}"
 
     @staticmethod
-    def window_vars(batch, report) -> dict:
-        if report.model.incremental_strategy == "microbatch":
-            from backfill.batches import event_time_args
-
-            flags = event_time_args(batch)
-            return {"event_time_start": flags[1], "event_time_end": flags[3]}
-        return batch.window_vars(*report.model.window_var_names)
-
-    def batch_dict(self, batch, report) -> dict:
+    def batch_dict(batch, report) -> dict:
         return {"batch": batch.index, "start": format_bound(batch.start), "end": format_bound(batch.end),
-                "vars": self.window_vars(batch, report)}
+                "vars": report.batch_vars(batch)}
 
     def emit(self, event: str, **fields) -> None:
         click.echo(json.dumps({"event": event, **fields}, default=str), file=self.stream)

@@ -69,6 +69,12 @@ class CheckOutcome:
     def failing(self) -> bool:
         return self.status in ("fail", "warn")
 
+    @property
+    def severity(self) -> str:
+        """The check's severity config: `warn` leftovers are reported, not failed on (unless --warn-error)."""
+        config = getattr(self.check.node, "config", None)
+        return str(getattr(config, "severity", "error") or "error").lower()
+
     def as_dict(self) -> dict:
         return {"name": self.check.name, "kind": self.check.kind, "status": self.status,
                 "failures": self.failures, "periods": [format_bound(p) for p in self.periods],
@@ -86,6 +92,7 @@ class RepairReport:
     after: list[CheckOutcome] = field(default_factory=list)
     run: object = None  # the runner's RunReport, when batches ran
     confirmed: bool = False
+    warn_error: bool = False  # checks of severity warn that still fail count as failures
 
     @property
     def periods(self) -> list[Bound]:
@@ -105,12 +112,29 @@ class RepairReport:
     def still_failing(self) -> list[Bound]:
         return [p for p in self.periods if self.failing_after(p)]
 
+    def failing_after_as_error(self, period: Bound) -> list[str]:
+        """The checks still failing for `period` whose severity makes them failures."""
+        return [o.check.name for o in self.after if period in o.periods
+                and (self.warn_error or o.severity != "warn")]
+
+    @property
+    def still_failing_errors(self) -> list[Bound]:
+        """Periods still failing a check of severity error (or any, with warn_error)."""
+        return [p for p in self.periods if self.failing_after_as_error(p)]
+
+    @property
+    def still_warning(self) -> list[Bound]:
+        """Periods that only checks of severity warn still fail: reported, not failed on."""
+        return [p for p in self.still_failing if p not in self.still_failing_errors]
+
     @property
     def succeeded(self) -> bool:
-        """Every period the checks pointed at was rewritten and passes now."""
+        """Every period the checks pointed at was rewritten and passes now, but for
+        what checks of severity warn still report (a day the source can never fill),
+        unless warn_error."""
         if not self.periods:
             return True
-        return bool(self.after) and self.run is not None and self.run.succeeded and not self.still_failing
+        return bool(self.after) and self.run is not None and self.run.succeeded and not self.still_failing_errors
 
     def period_rows(self) -> list[dict]:
         return [{"period": format_bound(p), "before": self.failing_before(p),
@@ -127,6 +151,7 @@ class RepairReport:
             "not_repairable": [{"name": c.name, "reason": c.reason} for c in self.not_repairable],
             "batches": [{"index": b.index, "start": format_bound(b.start), "end": format_bound(b.end)}
                         for b in self.plan],
+            "still_warning": [format_bound(p) for p in self.still_warning] if self.after else [],
             "succeeded": self.succeeded,
         }
 
@@ -302,6 +327,7 @@ def repair_model(
     verify: bool = True,
     retries: int = 0,
     confirm: Callable[[RepairReport], bool] = lambda report: False,
+    warn_error: bool = False,
     project_dir=".",
     profiles_dir=None,
     target: Optional[str] = None,
@@ -332,7 +358,8 @@ def repair_model(
         raise InvalidInput(f"No check of {info.name} can be mapped to periods, so nothing can be repaired"
                            + (f" ({reasons})." if reasons else ": it declares no checks."))
 
-    report = RepairReport(info, grain, found, run_period_checks(project, found, grain, start_bound, end_bound))
+    report = RepairReport(info, grain, found, run_period_checks(project, found, grain, start_bound, end_bound),
+                          warn_error=warn_error)
     broken = [o for o in report.before if o.status == "error"]
     if broken:
         raise RepairFailed(f"Check {broken[0].check.name} could not run ({broken[0].message or 'dbt error'}); "

@@ -15,8 +15,8 @@ from datetime import date, datetime
 from multiprocessing import get_context
 from typing import Callable, Optional
 
-from backfill.audit import (FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord, new_run_id,
-                            now_utc, run_record)
+from backfill.audit import (CHECK_FAILED, FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord,
+                            RunRecord, new_run_id, now_utc, run_record)
 from backfill.batches import BatchOutcome, execute_batch, init_worker, worker_execute
 from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.errors import BackfillError, InvalidInput, UnsupportedModel
@@ -26,7 +26,7 @@ from backfill.planning import Batch, check_grain, format_bound, parse_bound, pla
 @dataclass(frozen=True)
 class BatchResult:
     batch: Batch
-    status: str  # success | failed
+    status: str  # success | failed (nothing written) | check_failed (written, its checks failed)
     seconds: float
     attempts: int = 1
     rows_written: Optional[int] = None
@@ -36,6 +36,11 @@ class BatchResult:
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCESS
+
+    @property
+    def written(self) -> bool:
+        """The window holds what this batch wrote (whether or not its checks passed)."""
+        return self.status in (SUCCESS, CHECK_FAILED)
 
     @property
     def rows_affected(self) -> Optional[int]:  # the name of earlier versions
@@ -52,15 +57,44 @@ class RunReport:
     skipped: list[Batch] = field(default_factory=list)  # done by an earlier attempt (resume)
     resumed: bool = False
     results: list[BatchResult] = field(default_factory=list)
+    vars: dict = field(default_factory=dict)  # the run's own --vars, passed to every batch
+    started: float = field(default_factory=time.monotonic)
+    finished: Optional[float] = None
+    # Why the failed batch cannot be fixed by running it again (its rerun wrote no rows), or "".
+    stop_reason: str = ""
+    first_build: bool = False  # the model's table does not exist yet: the first batch creates it
 
     @property
     def succeeded(self) -> bool:
-        done = len(self.skipped) + sum(r.succeeded for r in self.results)
-        return done == len(self.plan)
+        return self.done == len(self.plan)
+
+    @property
+    def done(self) -> int:
+        """Batches done: skipped (an earlier attempt did them) and succeeded now."""
+        return len(self.skipped) + sum(r.succeeded for r in self.results)
 
     @property
     def failed(self) -> list[BatchResult]:
         return [r for r in self.results if not r.succeeded]
+
+    @property
+    def wall_seconds(self) -> float:
+        """From the start of the run to its end (or now): sleeps, retries and checks included."""
+        return (self.finished if self.finished is not None else time.monotonic()) - self.started
+
+    @property
+    def batch_seconds(self) -> float:
+        """The time the batches themselves took (their model runs and checks)."""
+        return sum(r.seconds for r in self.results)
+
+    def batch_vars(self, batch: Batch) -> dict:
+        """The vars a batch gets: the run's --vars, then its window (or microbatch's event time)."""
+        if self.model.incremental_strategy == "microbatch":
+            from backfill.batches import event_time_args
+
+            flags = event_time_args(batch)
+            return {**self.vars, "event_time_start": flags[1], "event_time_end": flags[3]}
+        return {**self.vars, **batch.window_vars(*self.model.window_var_names)}
 
 
 @dataclass(frozen=True)
@@ -116,15 +150,24 @@ def check_rerun_replaces(model: ModelInfo, allow_append: bool) -> None:
         )
 
 
-def check_period_column(project: DbtProject, model: ModelInfo, grain: str) -> None:
+def check_period_column(project: DbtProject, model: ModelInfo, grain: str, notify=None) -> Optional[dict]:
     """Refuse a period column the model's table does not have, or hours of a date
     column, before anything is written: otherwise each batch would write its
-    window and only then fail its checks (or, unverified, rewrite a day per hour)."""
+    window and only then fail its checks (or, unverified, rewrite a day per hour).
+    What the column is (see gaps.refuse_unusable_column), or None when the table is
+    not built yet or the model declares no period column."""
     from backfill.gaps import refuse_unusable_column
 
     column = model.period_column
-    if column:
-        refuse_unusable_column(project, model, column, grain)
+    if not column:
+        return None
+    facts = refuse_unusable_column(project, model, column, grain)
+    zone = (facts or {}).get("session_time_zone")
+    if notify and zone and str(zone).upper() not in ("UTC", "ETC/UTC", "GMT", "UCT", "Z", "ZULU", "UNIVERSAL"):
+        notify("warning", f"{model.name}.{column} is a timestamp with time zone and the session's time zone is "
+                          f"{zone}: gap checks read it in UTC periods, while the batch window's bounds are read in "
+                          f"{zone}, so windows and checks disagree by the zone's offset; run the session in UTC.")
+    return facts
 
 
 def plan_run(start, end, grain: str = "day", batch_size: int = 1) -> list[Batch]:
@@ -198,6 +241,7 @@ def run_backfill(
     change or disappear, unless `accept_changes`. Periods that would only gain
     rows (gaps) do not count as overwriting history.
     """
+    started = time.monotonic()
     options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only).check()
     if windows is not None:
         from backfill.planning import plan_batches_for_ranges
@@ -219,17 +263,19 @@ def run_backfill(
         raise InvalidInput(f"--vars sets {', '.join(clashing)}, which the runner sets for each batch.")
     if concurrency > 1:
         check_concurrency(project)
-    check_period_column(project, info, grain)
-    if gaps_only:
-        plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size)
-    report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run)
     notify = on_event or (lambda kind, payload: None)
+    facts = check_period_column(project, info, grain, notify)
+    if gaps_only:
+        plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size, options.vars)
+    report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run, vars=dict(options.vars), started=started,
+                       first_build=bool(info.period_column) and facts is None)
     if info.rerun_behaviour == "merged":
         notify("warning", f"{info.name} has no backfill.delete_window pre-hook: a batch updates rows by its "
                           "unique_key, but rows of the window that the model no longer produces stay.")
     if verify_first and plan:
-        check_history(project, info, plan, grain, accept_changes, notify)
+        check_history(project, info, plan, grain, accept_changes, notify, options.vars)
     if dry_run or not plan:
+        report.finished = time.monotonic()
         notify("planned", report)
         notify("finished", report)
         return report
@@ -263,23 +309,18 @@ def resume_backfill(
     on_event: Optional[OnEvent] = None,
     project: Optional[DbtProject] = None,
 ) -> RunReport:
-    """Finish a run that failed or was killed: its batches not yet done, with its options."""
-    from backfill.errors import BackfillError
+    """Finish a run that failed or was killed: its batches not yet done, with its options
+    and vars as they were stored (nothing of the caller's project overrides them).
 
+    Without `run_id`, the run to resume is the latest run of `model` (or of each model)
+    when it is unfinished; a model's later run supersedes its earlier unfinished ones,
+    which stay resumable by id. When several models have one, it refuses
+    (`AmbiguousResume`, listing them) rather than pick one."""
+    started = time.monotonic()
     project = project or DbtProject(project_dir, profiles_dir, target)
     audit = Audit(project)
-    candidates = audit.runs(model=model, run_id=run_id, limit=50)
-    if run_id and not candidates:
-        raise BackfillError(f"No backfill run '{run_id}' in the audit trail.")
-    unfinished = [r for r in candidates if r["status"] != SUCCESS]
-    scope = f"run {run_id}" if run_id else (f"model '{model}'" if model else "this target")
-    if not candidates:
-        raise BackfillError(f"Nothing to resume: no backfill of {scope} is recorded in the audit trail.")
-    if not unfinished:
-        raise BackfillError(f"Nothing to resume: every recorded backfill of {scope} finished successfully.")
-    row = unfinished[0]
+    row = _run_to_resume(audit, run_id, model)
     stored = _options_from_dict(_json(row["options"]))
-    project.vars = {**stored.vars, **project.vars}
     info = project.model(row["model"])
     check_backfillable(info, stored.verify)
 
@@ -300,11 +341,53 @@ def resume_backfill(
         if record.status == SUCCESS:
             skipped.append(batch)
     run = run_record(row)
-    report = RunReport(model=info, grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped, resumed=True)
+    report = RunReport(model=info, grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped, resumed=True,
+                       vars=dict(stored.vars), started=started)
     notify = on_event or (lambda kind, payload: None)
     audit.acquire_lock(info.name, run.run_id)
     notify("planned", report)
     return _execute(audit, info, run, plan, records, stored, report, notify, fresh=False)
+
+
+class AmbiguousResume(BackfillError):
+    """Several models have an unfinished latest run: which one to resume must be said."""
+
+    def __init__(self, message: str, runs: list[dict]):
+        super().__init__(message)
+        self.runs = runs
+
+
+def _run_to_resume(audit: Audit, run_id: Optional[str], model: Optional[str]) -> dict:
+    """The audit row of the run `resume` finishes, or the one-sentence refusal."""
+    candidates = audit.runs(model=model, run_id=run_id, limit=200)
+    scope = f"run {run_id}" if run_id else (f"model '{model}'" if model else "this target")
+    if run_id and not candidates:
+        raise BackfillError(f"No backfill run '{run_id}' in the audit trail.")
+    if not candidates:
+        raise BackfillError(f"Nothing to resume: no backfill of {scope} is recorded in the audit trail.")
+    if run_id:
+        if candidates[0]["status"] == SUCCESS:
+            raise BackfillError(f"Nothing to resume: every recorded backfill of {scope} finished successfully.")
+        return candidates[0]
+    latest: dict[str, dict] = {}
+    for row in candidates:  # newest first
+        latest.setdefault(row["model"], row)
+    unfinished = [row for row in latest.values() if row["status"] != SUCCESS]
+    superseded = [row["run_id"] for row in candidates
+                  if row["status"] != SUCCESS and latest[row["model"]] is not row]
+    if not unfinished:
+        older = (f"; older unfinished runs ({', '.join(superseded[:5])}) were superseded by later ones and can "
+                 "be resumed by id" if superseded else "")
+        if superseded:
+            raise BackfillError(f"Nothing to resume: the latest backfill of every model of {scope} finished "
+                                f"successfully{older}.")
+        raise BackfillError(f"Nothing to resume: every recorded backfill of {scope} finished successfully.")
+    if len(unfinished) > 1:
+        listed = "; ".join(f"{row['run_id']} ({row['model']}, {row['status']}, {row['batches_done']} of "
+                           f"{int(row['batches_total'])} batches done)" for row in unfinished[:10])
+        raise AmbiguousResume(f"{len(unfinished)} models have an unfinished backfill ({listed}): name the one to "
+                              "resume, e.g. python -m backfill resume RUN_ID (or --model MODEL).", unfinished)
+    return unfinished[0]
 
 
 # -- execution --------------------------------------------------------------------
@@ -338,10 +421,13 @@ def _execute_batches(audit, info, run, plan, records, options, report, notify, f
         raise
     run.status = SUCCESS if report.succeeded else FAILED
     run.finished_at = now_utc()
-    run.batches_done = len(report.skipped) + sum(r.succeeded for r in report.results)
+    run.batches_done = report.done
     run.error = report.failed[0].message if report.failed else None
+    if report.failed:
+        report.stop_reason = why_a_rerun_cannot_help(project, info, report.failed[0])
     audit.heartbeat(info.name, run.run_id, run)
     audit.release_lock(info.name, run.run_id)
+    report.finished = time.monotonic()
     notify("finished", report)
     return report
 
@@ -356,13 +442,13 @@ def _start(record: BatchRecord, run, audit, info, notify, batch) -> None:
 def _finish(record: BatchRecord, outcome: BatchOutcome, run, audit, info, report, notify, batch, attempts) -> BatchResult:
     import json
 
-    record.status = SUCCESS if outcome.success else FAILED
+    record.status = SUCCESS if outcome.success else (CHECK_FAILED if outcome.written else FAILED)
     record.finished_at = now_utc()
     record.rows_written = outcome.rows_written
     record.duration_s = outcome.seconds
     record.error = outcome.error or None
     record.checks = json.dumps(outcome.checks) if outcome.checks else None
-    run.batches_done = len(report.skipped) + sum(r.succeeded for r in report.results) + int(outcome.success)
+    run.batches_done = report.done + int(outcome.success)
     audit.stage(run, record)  # written with the next batch's start, or at the end of the run
     result = BatchResult(batch, record.status, outcome.seconds, attempts, outcome.rows_written, outcome.error,
                          tuple(outcome.checks))
@@ -377,11 +463,14 @@ def _run_in_order(project, info, run, todo, options, report, notify, audit) -> N
         while True:
             attempt += 1
             _start(record, run, audit, info, notify, batch)
-            outcome = execute_batch(project, info, batch, options.verify, options.grain)
+            outcome = execute_batch(project, info, batch, options.verify, options.grain, options.vars)
+            if report.first_build and outcome.written:
+                outcome = record_first_build(project, info, batch, outcome)
+                report.first_build = False
             if outcome.success or attempt > options.retries:
                 break
             wait_s = options.backoff * (2 ** (attempt - 1))
-            record.status, record.error = FAILED, outcome.error
+            record.status, record.error = (CHECK_FAILED if outcome.written else FAILED), outcome.error
             audit.heartbeat(info.name, run.run_id, record)
             notify("batch_retry", (batch, attempt, outcome.error, wait_s))
             time.sleep(wait_s)
@@ -415,7 +504,8 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
                 batch, record = queue.pop(0)
                 attempts[batch.index] = attempts.get(batch.index, 0) + 1
                 _start(record, run, audit, info, notify, batch)
-                running[pool.submit(worker_execute, info.name, batch, options.verify, options.grain)] = (batch, record)
+                running[pool.submit(worker_execute, info.name, batch, options.verify, options.grain,
+                                    options.vars)] = (batch, record)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -440,11 +530,12 @@ class HistoryWouldChange(BackfillError):
     """--verify-first found stored rows that the backfill would change or remove."""
 
 
-def check_history(project, info, plan, grain, accept_changes: bool, notify) -> None:
+def check_history(project, info, plan, grain, accept_changes: bool, notify, vars: Optional[dict] = None) -> None:
     """Recompute the planned range and compare with what is stored (nothing is written)."""
     from backfill.verify import verify_window
 
-    verified = verify_window(project, info, format_bound(plan[0].start), format_bound(plan[-1].end), grain)
+    verified = verify_window(project, info, format_bound(plan[0].start), format_bound(plan[-1].end), grain,
+                             vars=vars)
     notify("verified", verified)
     overwritten = [p for p in verified.periods if p.changed_keys or p.only_stored_keys]
     if overwritten and not accept_changes:
@@ -464,11 +555,81 @@ def check_concurrency(project: DbtProject) -> None:
         )
 
 
-def plan_gaps(project, info, start, end, grain, batch_size) -> list[Batch]:
+def plan_gaps(project, info, start, end, grain, batch_size, vars: Optional[dict] = None) -> list[Batch]:
     from backfill.gaps import gap_windows
     from backfill.planning import plan_batches_for_ranges
 
-    return plan_batches_for_ranges(gap_windows(project, info, start, end, grain), grain, batch_size)
+    return plan_batches_for_ranges(gap_windows(project, info, start, end, grain, vars=vars), grain, batch_size)
+
+
+def record_first_build(project: DbtProject, info: ModelInfo, batch: Batch, outcome: BatchOutcome) -> BatchOutcome:
+    """The batch that created the model's table, as it really happened: a model that reads
+    all history when its table does not exist yet (its window filter inside
+    `is_incremental()`) wrote rows outside the window, and the batch's record says how
+    many and over which range, with every row it wrote counted."""
+    from dataclasses import replace
+
+    try:
+        written = rows_outside_window(project, info, batch)
+    except Exception:  # recording what happened must not fail a batch that worked
+        return outcome
+    if not written or not written["outside_rows"]:
+        return outcome
+    detail = (f"the table did not exist: this batch created it with {written['total_rows']} rows, "
+              f"{written['outside_rows']} of them outside its window ({written['first_value']} → "
+              f"{written['last_value']}), since the model reads all history on a first build; the window "
+              "filter (backfill.backfill_window) is what keeps a batch to its window")
+    check = {"name": "first_build", "status": "warn", "detail": detail}
+    return replace(outcome, rows_written=written["total_rows"], checks=[*outcome.checks, check])
+
+
+def rows_outside_window(project: DbtProject, info: ModelInfo, batch: Batch) -> Optional[dict]:
+    """{total_rows, outside_rows, first_value, last_value} of the model's table against a batch window."""
+    column = info.period_column
+    if not column:
+        return None
+    start, end = batch.window_vars().values()
+    rows = project.query(
+        f"{{%- set bounds = backfill.window_bounds({start!r}, {end!r}) -%}}"
+        f"{{%- set period = adapter.quote({column.strip(chr(34))!r}) -%}}"
+        "select count(*) as total_rows, "
+        "coalesce(sum(case when {{ period }} >= {{ bounds.start }} and {{ period }} < {{ bounds.end_exclusive }} "
+        "then 0 else 1 end), 0) as outside_rows, "
+        "min({{ period }}) as first_value, max({{ period }}) as last_value "
+        f"from {{{{ ref({info.package_name!r}, {info.name!r}) }}}}")
+    row = rows[0]
+    return {"total_rows": int(row["total_rows"]), "outside_rows": int(row["outside_rows"]),
+            "first_value": _day_text(row["first_value"]), "last_value": _day_text(row["last_value"])}
+
+
+def _day_text(value) -> str:
+    if isinstance(value, datetime):
+        return format_bound(value).removesuffix(" 00:00:00")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def why_a_rerun_cannot_help(project: DbtProject, info: ModelInfo, result: BatchResult) -> str:
+    """Why rerunning a failed batch (all `resume` does) would fail the same way, or "" when it may not:
+    its model run wrote no rows for the window, so the model has nothing to produce there — its
+    sources have no rows then, or a snapshot it reads has no version yet for those days. A clause
+    for "…: <reason>, then <do it> again."."""
+    if result.rows_written != 0:
+        return ""
+    from backfill.verification import snapshots_without_versions
+
+    try:
+        missing = snapshots_without_versions(project, info, result.batch)
+    except Exception:  # explaining must not hide the failure itself
+        missing = []
+    if missing:
+        names = "; ".join(f"{name} has no version before {first} (its first snapshot)" for name, first in missing)
+        return (f"its rerun wrote no rows, because {names}: no state of it existed for those days, so `resume` "
+                "would only fail the same way; backfill from the first snapshot on (or load that history into the "
+                "snapshot)")
+    return ("its rerun wrote no rows, because the source has none for that period, so `resume` would only fail "
+            "the same way; load the missing source data (or exclude the period from the check)")
 
 
 # -- helpers ----------------------------------------------------------------------

@@ -22,11 +22,12 @@ from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.planning import Batch, format_bound
 
 
-def verify_batch(project: DbtProject, model: ModelInfo, batch: Batch, rows: Optional[int], grain: str = "day") -> list[dict]:
+def verify_batch(project: DbtProject, model: ModelInfo, batch: Batch, rows: Optional[int], grain: str = "day",
+                 vars: Optional[dict] = None) -> list[dict]:
     # An empty window is a missing period: the presence checks judge it, with the
-    # severity the model's own no_gaps test gives it.
-    checks = presence_checks(project, model, batch, grain)
-    checks += reconciliation_checks(project, model, batch)
+    # severity the model's own no_gaps test gives it. `vars`: the run's own --vars.
+    checks = presence_checks(project, model, batch, grain, vars)
+    checks += reconciliation_checks(project, model, batch, vars)
     return checks
 
 
@@ -46,12 +47,13 @@ def tests_on(project: DbtProject, model: ModelInfo, test_macro: str) -> list:
     ]
 
 
-def presence_checks(project: DbtProject, model: ModelInfo, batch: Batch, grain: str) -> list[dict]:
+def presence_checks(project: DbtProject, model: ModelInfo, batch: Batch, grain: str,
+                    vars: Optional[dict] = None) -> list[dict]:
     from backfill import gaps
 
     checks = []
     for check in gaps.presence_checks(project, model, grain):
-        outcome = gaps.apply_check(project, model, check, batch.start, batch.end, whole_periods=True)
+        outcome = gaps.apply_check(project, model, check, batch.start, batch.end, whole_periods=True, vars=vars)
         if not outcome.checked:
             detail = f"no whole {outcome.grain} lies inside the window: not checked"
         elif outcome.ranges:
@@ -71,7 +73,7 @@ def _missing_range(gap) -> str:
     return f"{span} ({values})"
 
 
-def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch) -> list[dict]:
+def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch, vars: Optional[dict] = None) -> list[dict]:
     from backfill.reconcile import run_checks
 
     windowed = [
@@ -81,7 +83,7 @@ def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch) -
     ]
     if not windowed:
         return []
-    results = run_checks(project, nodes=windowed, vars=batch.window_vars(), store_failures=False)
+    results = run_checks(project, nodes=windowed, vars={**(vars or {}), **batch.window_vars()}, store_failures=False)
     checks = []
     for result in results:
         detail = "agrees" if result.passed else (result.message or f"{result.failures} failing group(s)")
@@ -90,3 +92,25 @@ def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch) -
         status = {"pass": "pass", "warn": "warn"}.get(result.status, "fail")
         checks.append({"name": result.name, "status": status, "detail": detail})
     return checks
+
+
+def snapshots_without_versions(project: DbtProject, model: ModelInfo, batch: Batch) -> list[tuple[str, str]]:
+    """The snapshots `model` reads whose first version begins after the batch window:
+    (snapshot name, first version's start) each. Such a window has no state to read."""
+    from datetime import date, datetime, timedelta
+
+    found = []
+    after = batch.end + (timedelta(hours=1) if isinstance(batch.end, datetime) else timedelta(days=1))
+    after = after if isinstance(after, datetime) else datetime(after.year, after.month, after.day)
+    for snapshot in project.snapshot_parents(model):
+        rows = project.query(
+            f"select min({{{{ adapter.quote({snapshot.valid_from!r}) }}}}) as first_version "
+            f"from {{{{ ref({snapshot.package_name!r}, {snapshot.name!r}) }}}}")
+        first = rows[0]["first_version"] if rows else None
+        if isinstance(first, str):
+            first = datetime.fromisoformat(first)
+        if isinstance(first, date) and not isinstance(first, datetime):
+            first = datetime(first.year, first.month, first.day)
+        if first is not None and first.replace(tzinfo=None) >= after:
+            found.append((snapshot.name, format_bound(first.replace(tzinfo=None)).removesuffix(" 00:00:00")))
+    return found

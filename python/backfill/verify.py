@@ -190,6 +190,7 @@ def verify_window(
     }
     _operation(project, "create_scratch_table", {**scratch, "sql": sql}, "create the scratch table")
     try:
+        _refuse_a_key_that_repeats(project, model, scratch, keys)
         periods = _compare(project, model, scratch, keys, period_column, grain, precision, compare_vars)
     except BaseException:
         # Drop it on any failure (Ctrl-C included), keeping the original error.
@@ -220,6 +221,30 @@ def _check_built(project: DbtProject, model: ModelInfo) -> None:
         raise UnsupportedModel(
             f"Model '{model.name}' has no table yet ({model.relation_name}): build it before verifying a window."
         ) from None
+
+
+class KeyNotUnique(UnsupportedModel):
+    """The recomputed rows repeat the key verify matches them on: it would report changes that are not there."""
+
+
+def _refuse_a_key_that_repeats(project: DbtProject, model: ModelInfo, scratch: dict, keys: list[str]) -> None:
+    """Rows are matched on `keys`; when the model's own logic produces several rows per key,
+    every such key would look "duplicated" on both sides and be reported as a change. Refuse
+    before comparing. (Repeated keys in the stored rows alone are real: a rerun removes them.)"""
+    quoted = ", ".join(f"{{{{ adapter.quote({_jinja_string(key)}) }}}}" for key in keys)
+    relation = (f"api.Relation.create(database={_jinja_string(scratch['database'] or '')} or none, "
+                f"schema={_jinja_string(scratch['schema'])}, identifier={_jinja_string(scratch['identifier'])})")
+    rows = project.query(
+        f"select {quoted}, count(*) as key_rows from {{{{ {relation} }}}} "
+        f"group by {quoted} having count(*) > 1 order by count(*) desc limit 3")
+    if not rows:
+        return
+    example = ", ".join(f"{name}={_plain(rows[0][name])}" for name in keys)
+    raise KeyNotUnique(
+        f"{model.name}'s rows are not unique on {', '.join(keys)} ({example} has {int(rows[0]['key_rows'])} rows), so "
+        "they cannot be matched row by row: set the model's unique_key config or meta: {backfill: {key: [...]}} "
+        "to the columns that identify a row; nothing was compared."
+    )
 
 
 def _compiled_sql(project: DbtProject, model: ModelInfo, window_vars: dict) -> str:

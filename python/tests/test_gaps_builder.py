@@ -30,6 +30,11 @@ def hours(first: str, last: str, skip=()) -> list[datetime]:
     return [start + timedelta(hours=n) for n in range(count) if start + timedelta(hours=n) not in skipped]
 
 
+def _utc(instant: datetime) -> tuple[str]:
+    """A row of one timestamptz value: the instant, written in UTC (+00)."""
+    return (f"cast('{(instant + timedelta(minutes=15)).isoformat(sep=' ')}+00' as timestamptz)",)
+
+
 # Tables: name -> (columns DDL, rows). The date column of `history` is a SQL keyword on purpose.
 TABLES = {
     "history": (
@@ -69,6 +74,15 @@ TABLES = {
          for d in days("2024-01-01", "2024-01-05") if not (region == "us" and d.day in (2, 3))],
     ),
     "empty": ("day date, store_id integer", []),
+    # Instants (timestamptz), read in a session on Europe/Berlin time (see `planted`): its clocks go
+    # forward at 2024-03-31 01:00 UTC (no local 02:00) and back at 2024-10-27 01:00 UTC (02:00 twice).
+    "zoned_spring": ("event_at timestamptz", [_utc(h) for h in hours("2024-03-30 22:00", "2024-03-31 04:00",
+                                                                       skip=["2024-03-31 02:00"])]),
+    "zoned_autumn": ("event_at timestamptz", [_utc(h) for h in hours("2024-10-26 23:00", "2024-10-27 03:00",
+                                                                       skip=["2024-10-27 01:00"])]),
+    "zoned_days": ("event_at timestamptz", [_utc(datetime(2024, 3, 29, 12)), _utc(datetime(2024, 3, 30, 23, 30)),
+                                            _utc(datetime(2024, 4, 1, 12))]),
+    "text_days": ("day_text varchar(10)", [("'2024-01-01'",)]),
     "holidays": ("holiday date, store_id integer", [(date(2024, 1, 5), 2), (date(2024, 1, 10), None)]),
 }
 
@@ -149,6 +163,23 @@ CASES = {
                    "exclude": {"relation": "holidays"}},
         [],
     ),
+    "timestamptz: UTC hours, none skipped when the clocks go forward": (
+        "zoned_spring", {"column": "event_at", "grain": "hour", "start": "2024-03-30 22:00", "end": "2024-03-31 04:00"},
+        [("2024-03-31 02:00:00", "2024-03-31 02:00:00", 1)],
+    ),
+    "timestamptz: UTC hours, none doubled when the clocks go back": (
+        "zoned_autumn", {"column": "event_at", "grain": "hour", "start": "2024-10-26 23:00", "end": "2024-10-27 03:00"},
+        [("2024-10-27 01:00:00", "2024-10-27 01:00:00", 1)],
+    ),
+    "timestamptz: UTC days": (
+        "zoned_days", {"column": "event_at", "start": "2024-03-29", "end": "2024-04-01"},
+        [("2024-03-31", "2024-03-31", 1)],
+    ),
+    "partitions given: one with no row at all is missing throughout": (
+        "stores", {"column": "sold_at", "start": "2024-01-01", "end": "2024-01-10", "partition_by": ["store_id"],
+                   "partitions": "select store_id from (values (1), (4)) as known_stores (store_id)"},
+        [(2, "2024-01-05", "2024-01-05", 1), (4, "2024-01-01", "2024-01-10", 10)],
+    ),
     "where filters the checked rows": (
         "stores", {"column": "sold_at", "start": "2024-01-01", "end": "2024-01-10", "where": "store_id = 2"},
         [("2024-01-05", "2024-01-05", 1)],
@@ -166,6 +197,7 @@ REFUSALS = {
     "min_rows 0": ("history", {"column": "order", "min_rows": 0}, "min_rows must be a whole number"),
     "hours of a date column": ("history", {"column": "order", "grain": "hour"},
                                "history.order is a date, so it has no hours: use grain day, week or month"),
+    "a text column": ("text_days", {"column": "day_text"}, "not a date or timestamp, so it has no periods"),
 }
 
 RUN_CASES = r"""
@@ -224,6 +256,9 @@ def planted(request, tmp_path_factory):
             store.sql(f'insert into "{schema}"."{table}" values {values}')
     cases = {name: {"schema": schema, "table": table, "options": options}
              for name, (table, options, _) in {**CASES, **REFUSALS}.items()}
+    # A session whose time zone has DST: instants must still give UTC periods, and dates and
+    # timestamps without time zone stay as written.
+    store.env = {**store.env, "PGTZ": "Europe/Berlin", "TZ": "Europe/Berlin"}
     result = store._run([sys.executable, "-c", RUN_CASES, json.dumps(cases), str(store.project_dir)], check=True)
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
     yield json.loads(line[len("RESULTS "):])

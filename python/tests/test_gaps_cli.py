@@ -94,9 +94,12 @@ def test_the_table_output_lists_the_ranges(built):
     lines = result.stdout.splitlines()
     assert lines[0] == "Gaps in daily_metrics.metric_date by day (2024-01-01 → 2024-04-30): 4 range(s), 6 missing day(s)."
     assert lines[1].split() == ["gap_start", "gap_end", "missing_periods"]
-    assert [line.split() for line in lines[2:]] == [
+    assert [line.split() for line in lines[2:-1]] == [
         [r["gap_start"], r["gap_end"], str(r["missing_periods"])] for r in planted_ranges()
     ]
+    # Which check found them: the model's own no_gaps test, as dbt renders its arguments.
+    assert lines[-1] == ("Checked as the model's test daily_metrics_has_no_gaps declares it (grain day; min_rows 1; "
+                         "from the command line: start, end).")
 
 
 GAP_WINDOWS = r"""

@@ -239,6 +239,17 @@ def test_batches_are_checked_with_test_arguments_rendered_by_dbt(shop):
     assert checks["2024-02-29"]["shop_two_rows"]["detail"] == "missing 2024-02-29, 2024-03-02"
 
 
+def test_a_partition_absent_from_a_whole_window_is_still_missing_there(shop):
+    # Store 2 has no row on 2024-02-28 nor 2024-02-29: one-day batches hold no row of it at all,
+    # yet the test knows store 2 over its own range, so each batch reports it, as `dbt test` does.
+    checks = run_checks(shop, "-m", "shop_daily", "--start", "2024-02-28", "--end", "2024-02-29")
+    assert {start: by_name["shop_every_store"]["detail"] for start, by_name in checks.items()} == {
+        "2024-02-28": "missing 2024-02-28 (store_id=2)", "2024-02-29": "missing 2024-02-29 (store_id=2)"}
+    # --gaps-only over that one day plans it too (the test's partitions, not the day's).
+    assert planned(shop, "-m", "shop_daily", "--gaps-only", "--start", "2024-02-28", "--end", "2024-02-28") == [
+        ("2024-02-28", "2024-02-28")]
+
+
 def test_a_clipped_window_is_judged_at_each_tests_own_grain_inside_it(shop):
     # A week batch cut to three days without rows: each day is missing at the test's own grain (day);
     # rows on 2024-03-04, in the same week but outside the window, do not count.

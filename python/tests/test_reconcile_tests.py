@@ -19,6 +19,8 @@ from conftest import REPO, WAREHOUSES, Warehouse, _warehouse_kind
 
 pytestmark = pytest.mark.slow
 
+PRECISE = [0.1, 0.2, 0.3, 1.1, 2.3, 10.5, 100.25, 3.3333, 7.77, 123.456]
+
 # Each table: its columns, then its rows. Column names that are SQL keywords
 # ("date", "order") are used on purpose.
 TABLES = {
@@ -103,6 +105,14 @@ TABLES = {
     "dup2_b": ("id integer, v integer", [(2, 2), (3, 3), (3, 3), (4, 4)]),
     # text keys against keys_b's integers
     "text_keys": ("id varchar(5)", [("2",), ("3",)]),
+    # float8 pairs that differ by exactly 10^-7, each by its own float noise
+    "precise_a": ("id integer, v double precision", [(n + 1, x) for n, x in enumerate(PRECISE)]),
+    "precise_b": ("id integer, v double precision", [(n + 1, x + 1e-7) for n, x in enumerate(PRECISE)]),
+    # the same columns with types of different kinds on each side (a date against a text)
+    "typed_a": ("id integer, happened date, amount numeric(10,2)",
+                [(1, "2024-01-01", 1.5), (2, "2024-01-02", 2.0)]),
+    "typed_b": ("id integer, happened varchar(10), amount varchar(10)",
+                [(1, "2024-01-01", "1.50"), (2, "2024-01-03", "2.00")]),
 }
 
 SOURCE = "source('cases', '{}')"
@@ -221,6 +231,14 @@ CASES = [
          {"compare_model": SOURCE.format("dup2_b"), "key_columns": ["id"], "direction": "compare_to_model"}),
     case("dup2_a", "reconcile_rows", "duplicated_and_missing_summary",
          {"compare_model": SOURCE.format("dup2_b"), "key_columns": ["id"], "summary": True}),
+    # precision at its boundary: a difference of exactly 10^-7 differs at precision 7, on every row
+    case("precise_a", "reconcile_rows", "precision_at_the_boundary",
+         {"compare_model": SOURCE.format("precise_b"), "key_columns": ["id"], "precision": 7}),
+    case("precise_a", "reconcile_rows", "precision_above_the_difference",
+         {"compare_model": SOURCE.format("precise_b"), "key_columns": ["id"], "precision": 6}),
+    # compared columns of different kinds: compared as text, not a database error
+    case("typed_a", "reconcile_rows", "rows_of_mixed_types",
+         {"compare_model": SOURCE.format("typed_b"), "key_columns": ["id"]}),
 ]
 
 
@@ -399,6 +417,18 @@ def test_rows_report_each_differing_column_null_safely(cases):
     ]
     assert float(rows[2]["model_value"]) == 1.0 and float(rows[2]["compare_value"]) == 1.00001
     # id 1 (null vs null in note) is not there: null equals null
+
+
+def test_precision_decides_every_row_at_its_boundary_the_same_way(cases):
+    rows = failing_rows(cases, "precision_at_the_boundary", order_by="id")
+    assert pick(rows, "id", "column_name", "issue") == [(n, "v", "values differ") for n in range(1, 11)]
+    assert failing_rows(cases, "precision_above_the_difference") == []
+
+
+def test_columns_of_different_kinds_are_compared_as_text(cases):
+    rows = failing_rows(cases, "rows_of_mixed_types")
+    assert pick(rows, "id", "column_name", "issue", "model_value", "compare_value") == [
+        (2, "happened", "values differ", "2024-01-02", "2024-01-03")]
 
 
 def test_precision_ignores_noise_below_it_and_not_above(cases):

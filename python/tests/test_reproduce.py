@@ -335,10 +335,23 @@ snapshots:
 """
 
 
+# A `check` snapshot: its versions begin when the snapshot runs (today), not at a source timestamp.
+CHECK_SNAPSHOT = """
+snapshots:
+  - name: orders_checked
+    relation: ref('raw_orders')
+    config:
+      unique_key: order_id
+      strategy: check
+      check_cols: all
+"""
+
+
 @pytest.mark.parametrize("kind", WAREHOUSES)
 def test_as_of_leaves_out_keys_deleted_under_hard_deletes_new_record(tmp_path, kind):
     project = make_user_project(tmp_path, usable_warehouse(kind),
-                                {"snapshots/orders_snapshot.yml": NEW_RECORD_SNAPSHOT})
+                                {"snapshots/orders_snapshot.yml": NEW_RECORD_SNAPSHOT,
+                                 "snapshots/orders_checked.yml": CHECK_SNAPSHOT})
     try:
         project.dbt("seed")
         project.dbt("snapshot")
@@ -357,5 +370,17 @@ def test_as_of_leaves_out_keys_deleted_under_hard_deletes_new_record(tmp_path, k
         later = order_ids("2999-01-01")
         assert 1 not in later and len(later) == len(project.sql(f'select * from "{project.schema}".raw_orders'))
         assert order_ids("2024-02-28")[:1] == [1]  # before the deletion it was there
+
+        # A snapshot taken today: a date is the start of its day, before today's versions began;
+        # the time now, or the end of the day, sees them.
+        def checked(at: str, *options: str) -> int:
+            rows = show(project, "select count(*) as orders from "
+                                 f"{{{{ backfill.as_of(ref('orders_checked'), {at}{''.join(options)}) }}}} as orders")
+            return int(rows[0]["orders"])
+
+        (orders,) = project.sql(f'select count(*) from "{project.schema}".orders_checked where dbt_valid_to is null')[0]
+        assert orders > 0 and checked("'current_date'") == 0
+        assert checked("dbt.current_timestamp()") == orders
+        assert checked("'current_date'", ", end_of_day=true") == orders
     finally:
         project.drop()

@@ -131,21 +131,29 @@ def test_a_batch_that_keeps_failing_stops_the_run_with_exit_1(runner_project):
 
 
 def test_a_running_backfill_holds_the_lock_and_a_dead_one_does_not(runner_project):
+    # The first run pauses ten minutes after its first batch: it is still running, holding the
+    # model's lock (and, on DuckDB, the file), whatever the machine's speed, until it is killed.
     slow = [sys.executable, "-m", "backfill", "--project-dir", str(runner_project.project_dir), "run",
-            "-m", "orders_daily", "--start", "2024-02-27", "--end", "2024-03-02", "--sleep", "4", "--json"]
+            "-m", "orders_daily", "--start", "2024-02-27", "--end", "2024-03-02", "--sleep", "600", "--json"]
     first = subprocess.Popen(slow, env=runner_project.env, cwd=runner_project.tmp_path, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
         for line in first.stdout:
             if json.loads(line)["event"] == "batch_finished":
                 break
+        if runner_project.kind == "postgres":  # the audit trail says so: running, the lock held by it
+            run_id = runner_project.sql(f'select run_id from "{runner_project.schema}".backfill_locks '
+                                        "where model = 'orders_daily'")[0][0]
+            assert runner_project.sql(f'select status from "{runner_project.schema}".backfill_runs '
+                                      f"where run_id = '{run_id}'") == [("running",)]
         second = runner_project.cli("run", "-m", "orders_daily", "--start", "2024-02-27", "--end", "2024-02-28")
         assert second.returncode == 2, second.stdout + second.stderr
         if runner_project.kind == "duckdb":  # the running process holds the file itself
             assert "is in use by another process" in second.stderr
         else:
-            assert "Model 'orders_daily' is being backfilled by run" in second.stderr
+            assert f"Model 'orders_daily' is being backfilled by run {run_id}" in second.stderr
         assert second.stderr.count("\n") == 1  # one sentence
+        assert first.poll() is None  # the first run was running all along
     finally:
         first.kill()
         first.wait()
@@ -218,3 +226,55 @@ def test_verify_first_refuses_to_change_history_unless_accepted(warehouse):
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     after = {row[0].isoformat(): row for row in stored()}
     assert after["2024-01-03"] != {row[0].isoformat(): row for row in before}["2024-01-03"]
+
+
+# A batch that waits, inside its own SQL, until a second batch has started: it passes only when
+# batches run at the same time. A sequence's value is seen by every session at once, committed or not.
+BARRIER_DAILY = """
+{{ config(
+    materialized='incremental',
+    meta={'backfill': {'period_column': 'order_day'}},
+    pre_hook=["{{ backfill.delete_window('order_day') }}", "
+        {% if is_incremental() %}
+        do $$
+        declare started bigint;
+        begin
+            perform nextval('" ~ this.schema ~ ".batch_starts');
+            for attempt in 1..{{ var('barrier_polls', 1200) }} loop
+                select last_value into started from " ~ this.schema ~ ".batch_starts;
+                exit when started >= 2;
+                perform pg_sleep(0.05);
+            end loop;
+            if started < 2 then
+                raise exception 'no other batch ran at the same time';
+            end if;
+        end $$
+        {% endif %}"],
+) }}
+select cast(occurred_at as date) as order_day, count(*) as orders
+from {{ ref('raw_orders') }}
+where {{ backfill.backfill_window('occurred_at', this_column='order_day') }}
+group by cast(occurred_at as date)
+"""
+
+
+@pytest.mark.parametrize("kind", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_concurrent_batches_really_run_at_the_same_time(tmp_path, kind):
+    project = make_user_project(tmp_path, usable_warehouse(kind), {"models/barrier_daily.sql": BARRIER_DAILY})
+    try:
+        project.dbt("seed")
+        project.sql(f'create sequence "{project.schema}".batch_starts')
+        days = ["--start", "2024-02-27", "--end", "2024-03-02"]
+        result = project.cli("run", "-m", "barrier_daily", *days, "--concurrency", "2", "--json")
+        assert result.returncode == 0, result.stdout + result.stderr
+        # Batch 1 built the table alone; each of the four others passed the barrier.
+        assert project.sql(f'select last_value from "{project.schema}".batch_starts') == [(4,)]
+        assert [e["status"] for e in parse_json_lines(result.stdout) if e["event"] == "batch_finished"] == \
+            ["success"] * 5
+        # One batch alone does not pass it: it waits for a partner that never comes (a short wait here).
+        project.sql(f'alter sequence "{project.schema}".batch_starts restart')
+        alone = project.cli("run", "-m", "barrier_daily", "--start", "2024-02-27", "--end", "2024-02-27",
+                            "--vars", "{barrier_polls: 10}")
+        assert alone.returncode == 1 and "no other batch ran at the same time" in alone.stderr, alone.stderr
+    finally:
+        project.drop()

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from conftest import WAREHOUSES, make_user_project, usable_warehouse
+
 pytestmark = pytest.mark.slow
 
 WINDOW = ["--start", "2024-01-01", "--end", "2024-01-10"]
@@ -132,3 +134,40 @@ def test_verify_refuses_bad_input_before_creating_anything(warehouse):
     unknown = warehouse.cli("verify", "--model", "no_such_model", *WINDOW)
     assert unknown.returncode == 2 and "No model named 'no_such_model'" in unknown.stderr
     assert scratch_tables(warehouse) == []
+
+
+# One row per order: the period column alone (the default key) does not identify a row.
+ORDER_LINES = """
+{{ config(materialized='incremental', pre_hook="{{ backfill.delete_window('order_day') }}",
+          meta={'backfill': {'period_column': 'order_day'}}) }}
+select cast(occurred_at as date) as order_day, order_id, amount
+from {{ ref('raw_orders') }}
+where {{ backfill.backfill_window('occurred_at', this_column='order_day') }}
+"""
+
+
+@pytest.mark.parametrize("kind", WAREHOUSES)
+def test_a_key_the_models_rows_repeat_is_refused_before_comparing(tmp_path, kind):
+    keyed = ORDER_LINES.replace("'period_column': 'order_day'", "'period_column': 'order_day', 'key': ['order_id']")
+    project = make_user_project(tmp_path, usable_warehouse(kind),
+                                {"models/order_lines.sql": ORDER_LINES, "models/keyed_lines.sql": keyed})
+    try:
+        project.dbt("seed")
+        days = ["--start", "2024-02-27", "--end", "2024-03-02"]
+        for model in ("order_lines", "keyed_lines"):
+            project.cli("run", "-m", model, *days, "--no-verify", check=True)
+        # Identical rows, but 2024-02-29 has two orders: matched on order_day alone they would "differ".
+        refused = project.cli("verify", "-m", "order_lines", *days)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stderr.strip() == (
+            "Error: order_lines's rows are not unique on order_day (order_day=2024-02-29 has 2 rows), so they "
+            "cannot be matched row by row: set the model's unique_key config or meta: {backfill: {key: [...]}} to "
+            "the columns that identify a row; nothing was compared.")
+        first = project.cli("run", "-m", "order_lines", *days, "--verify-first")
+        assert first.returncode == 2 and "are not unique on order_day" in first.stderr
+        # With the key declared, the same rows match: a rerun changes nothing.
+        clean = project.cli("verify", "-m", "keyed_lines", *days)
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        assert "matches what is stored (compared on order_id, order_day)" in clean.stdout
+    finally:
+        project.drop()
