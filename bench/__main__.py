@@ -22,7 +22,7 @@ from pathlib import Path
 from bench import document, machine
 from bench.dbt_project import REPO, install_package
 from bench.measure import ContenderFailed
-from bench.scenarios import Context, backfill_throughput, gap_aware_backfill, gap_detection, reconciliation
+from bench.scenarios import Context, backfill_throughput, gap_aware_backfill, gap_detection, reconciliation, startup
 from bench.sizes import PRESETS, sizes
 from bench.trials import ResultsDisagree
 from bench.warehouses import DuckDB, Postgres, new_run_id
@@ -33,6 +33,7 @@ SCENARIOS = {
     3: gap_detection.run,
     4: reconciliation.run_comparison,
     5: reconciliation.run_scaling,
+    6: startup.run,
 }
 WAREHOUSES = {"postgres": Postgres, "duckdb": DuckDB}
 
@@ -73,7 +74,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown warehouse(s): {', '.join(sorted(unknown))}")
     if set(args.scenarios) - set(SCENARIOS):
-        parser.error("scenarios are numbered 1 to 5")
+        parser.error("scenarios are numbered 1 to 6")
     return args
 
 

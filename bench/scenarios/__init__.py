@@ -1,4 +1,4 @@
-"""The five scenarios of issue 8, one module each (4 and 5 share one).
+"""The scenarios: five of issue 8, one module each (4 and 5 share one), and the start-up (6).
 
 Each takes a `Context` and returns report Tables; each checks that its
 contenders' results agree before it reports a number.

@@ -1,3 +1,5 @@
-from backfill.cli import cli
+"""`python -m backfill`: the command line (backfill.cli)."""
 
-cli(prog_name="python -m backfill")
+from backfill.cli import main
+
+main()

@@ -14,7 +14,11 @@ interrupted batch visibly `running`. The tables are created by the
 (plain SQL, values as escaped literals) and run in one transaction each, on the
 adapter of the last dbt invocation (or as `run-operation backfill.audit_write`).
 A write is one delete and one insert a table: a batch costs one small
-transaction, not a Jinja rendering of the audit macros.
+transaction, not a Jinja rendering of the audit macros. `Audit.record` is that
+write path: the runner calls it at the start and end of every batch.
+
+The SQL is rendered by `write_statements` (pure: tested alone); a status shown
+for a run is derived from its row and its lock by `derived_status` (pure too).
 """
 
 from __future__ import annotations
@@ -29,8 +33,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Optional
 
-from backfill.dbt_runner import DbtProject, describe_failure, raise_failure, warehouse_busy
-from backfill.errors import BackfillError
+from typing import TYPE_CHECKING
+
+from backfill.errors import BackfillError, WarehouseBusy
+
+if TYPE_CHECKING:
+    from backfill.dbt import DbtProject
 
 RUNNING, SUCCESS, FAILED, INTERRUPTED = "running", "success", "failed", "interrupted"
 PENDING = "pending"
@@ -95,11 +103,18 @@ class RunRecord:
         return values
 
 
+def json_value(value, default=None):
+    """A JSON column read back (options, checks): text on some warehouses, already parsed
+    on others, empty or null when nothing was stored."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else default
+    return default if value is None else value
+
+
 def run_record(row: dict) -> RunRecord:
     """A backfill_runs row read back as the record that wrote it."""
-    options = row["options"]
     run = RunRecord(**{k: row[k] for k in RunRecord.__dataclass_fields__ if k != "options"},
-                    options=json.loads(options) if isinstance(options, str) else dict(options or {}))
+                    options=dict(json_value(row["options"], {})))
     run.batch_size, run.batches_total = int(run.batch_size), int(run.batches_total)
     run.batches_done = int(run.batches_done or 0)
     run.started_at = str(run.started_at)
@@ -132,7 +147,7 @@ class BatchRecord:
 class Audit:
     """Reads and writes the audit tables of one project/target."""
 
-    def __init__(self, project: DbtProject):
+    def __init__(self, project: "DbtProject"):
         self.project = project
         self._ready = False
         self._lock: Optional[dict] = None  # the lock row this process holds
@@ -154,12 +169,12 @@ class Audit:
         rows deleted first ({table, values}), in one committed transaction."""
         statements = write_statements(self._relations, rows, delete_where)
         if statements and not self.project.execute_statements(statements, "backfill.audit_write"):
-            raise_failure(self.project.last_failure, "Could not write the audit trail")
+            self.project.raise_last_failure("Could not write the audit trail")
 
     def ensure(self) -> None:
         if not self._ready:
             if not self.project.run_operation("backfill.audit_ensure_tables", {"tables": TABLES}):
-                raise_failure(self.project.last_failure, "Could not create the audit tables")
+                self.project.raise_last_failure("Could not create the audit tables")
             self._relations = self._relation_names()
             self._ready = True
 
@@ -209,8 +224,12 @@ class Audit:
         if self.project.execute_statements(statements, "backfill.audit_write"):
             self._lock = lock
             return
-        if warehouse_busy(describe_failure(self.project.last_failure)):
-            raise_failure(self.project.last_failure, "Could not take the lock")
+        try:
+            self.project.raise_last_failure("Could not take the lock")
+        except WarehouseBusy:
+            raise
+        except BackfillError:
+            pass
         # Someone else inserted first: the primary key refused us.
         raise _locked(model, self.lock_holder(model) or {"run_id": "?", "pid": "?", "host": "?", "acquired_at": "?"})
 
@@ -221,8 +240,9 @@ class Audit:
             key = ("run", record.run_id) if isinstance(record, RunRecord) else ("batch", record.run_id, record.batch_index)
             self._staged[key] = record
 
-    def heartbeat(self, model: str, run_id: str, *records, periodic: bool = False) -> None:
-        """Write staged and given records and refresh the lock's heartbeat, in one transaction.
+    def record(self, model: str, run_id: str, *records, periodic: bool = False) -> None:
+        """The audit trail's write path: staged and given records, and the lock's heartbeat,
+        in one transaction.
 
         `periodic` (the start of each batch): batch rows always go out, the run's
         row and the lock's heartbeat only every HEARTBEAT_SECONDS. The run's
@@ -257,13 +277,7 @@ class Audit:
 
     @staticmethod
     def _is_stale(lock: dict, ttl_seconds: int) -> bool:
-        if lock["host"] == socket.gethostname() and not _pid_alive(int(lock["pid"])):
-            return True
-        heartbeat = lock["heartbeat_at"]
-        if isinstance(heartbeat, str):
-            heartbeat = datetime.fromisoformat(heartbeat)
-        age = datetime.now(timezone.utc).replace(tzinfo=None) - heartbeat.replace(tzinfo=None)
-        return age.total_seconds() > ttl_seconds
+        return lock_is_stale(lock, ttl_seconds)
 
     # -- reading ---------------------------------------------------------------
 
@@ -293,6 +307,32 @@ class Audit:
             "select * from {{ backfill.audit_relation('backfill_batches') }} "
             f"where run_id = '{_escape(run_id)}' order by batch_index"
         )
+
+
+def lock_is_stale(lock: dict, ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS, now: Optional[datetime] = None,
+                  host: Optional[str] = None, alive=None) -> bool:
+    """A lock is stale — and taken over — when its process is gone (same host, pid not
+    alive) or its heartbeat is older than `ttl_seconds`."""
+    host = host or socket.gethostname()
+    alive = alive or _pid_alive
+    if lock["host"] == host and not alive(int(lock["pid"])):
+        return True
+    heartbeat = lock["heartbeat_at"]
+    if isinstance(heartbeat, str):
+        heartbeat = datetime.fromisoformat(heartbeat)
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    return (now - heartbeat.replace(tzinfo=None)).total_seconds() > ttl_seconds
+
+
+def derived_status(run: dict, lock: Optional[dict], ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS,
+                   **stale_options) -> str:
+    """The status a run is shown with: as recorded, except that a run recorded `running`
+    whose lock is gone, held by another run, or stale was interrupted (its process died)."""
+    if run["status"] != RUNNING:
+        return run["status"]
+    if not lock or lock["run_id"] != run["run_id"] or lock_is_stale(lock, ttl_seconds, **stale_options):
+        return INTERRUPTED
+    return RUNNING
 
 
 def _locked(model: str, holder: dict) -> ModelLocked:

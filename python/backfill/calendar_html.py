@@ -14,7 +14,7 @@ import html
 from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
-from backfill.planning import Bound, period_start, periods_between
+from backfill.periods import Bound, period_start, periods_between
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 SHADES = ("#c7e9c0", "#74c476", "#31a354", "#006d2c")  # few rows → many rows

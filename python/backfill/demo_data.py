@@ -268,7 +268,7 @@ def _load_postgres(credentials, schema: str, files: dict) -> None:
 @click.option("--users", default=DemoSize.users, show_default=True, type=click.IntRange(50))
 def main(project_dir, profiles_dir, target, schema, days, start_date, items, events_per_day, orders_per_day, users):
     """Write the reference pipeline's raw tables (deterministic) into the warehouse."""
-    from backfill.dbt_runner import DbtProject
+    from backfill.dbt import DbtProject
 
     try:
         start = date.fromisoformat(start_date)

@@ -1,13 +1,13 @@
 """Errors a user can cause, each one clear sentence and a non-zero exit.
 
-Exit codes a scheduler can act on:
+Plain exceptions, with no command-line library behind them: the runner and the
+Python API raise them, and the CLI (backfill.cli) prints `Error: <message>` and
+exits with their `exit_code`. Exit codes a scheduler can act on:
     0  everything asked for was done and passed
     1  work ran and something failed (a batch, a check)
     2  the request was refused before anything was written (bad input,
        unknown model, broken project)
 """
-
-import click
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
@@ -21,10 +21,17 @@ Exit codes:
 """
 
 
-class BackfillError(click.ClickException):
-    """Base class: refused before anything was written."""
+class BackfillError(Exception):
+    """Base class: refused before anything was written (exit 2). `message` is the one sentence."""
 
     exit_code = EXIT_REFUSED
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidInput(BackfillError):
@@ -39,6 +46,11 @@ class UnsupportedModel(BackfillError):
     """The model exists but cannot be backfilled batch by batch."""
 
 
+class NoPeriodColumn(UnsupportedModel, InvalidInput):
+    """The model declares no period column, and the request needs one (an unsupported
+    model for a backfill, a missing option for a gap check)."""
+
+
 class DbtProjectError(BackfillError):
     """dbt could not load or parse the project."""
 
@@ -47,7 +59,7 @@ class WarehouseBusy(BackfillError):
     """The warehouse refused a connection because another process holds it."""
 
 
-class BackfillFailed(click.ClickException):
+class BackfillFailed(BackfillError):
     """Work ran and did not all pass."""
 
     exit_code = EXIT_FAILED

@@ -2,33 +2,30 @@
 
 Pure Python, no I/O: everything here is decided before dbt is touched, so a
 plan can be printed (`--dry-run`), tested alone, and refused before anything
-is written.
+is written. The calendar arithmetic it stands on is `backfill.periods`.
 
-Bounds are inclusive, as in the playbook's `start_date` / `end_date`: for the
-grains day, week and month a bound is a date (the last day included); for the
-grain hour it is the start of an hour (the last hour included).
+A `Batch` is one item of a plan: the window one dbt run of the model rewrites.
+Its bounds are inclusive, as in the playbook's `start_date` / `end_date`: for
+the grains day, week and month a bound is a date (the last day included); for
+the grain hour it is the start of an hour (the last hour included).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence, Union
+from typing import Iterable, Sequence
 
 from backfill.errors import InvalidInput
+from backfill.periods import (GRAINS, Bound, after, check_grain, format_bound, instant, last_in_period, parse_bound,
+                              parse_range, period_start, periods_between, windows_of_periods)
 
-GRAINS = ("hour", "day", "week", "month")
-
-Bound = Union[date, datetime]
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2})(?::(\d{2}))?(?::(\d{2}))?$")
+__all__ = ["GRAINS", "Batch", "TooManyPeriods", "check_grain", "format_bound", "parse_bound", "parse_range",
+           "period_windows", "plan_batches", "plan_batches_for_ranges", "plan_repair", "plan_run"]
 
 
 @dataclass(frozen=True)
 class Batch:
-    """A contiguous run of periods handled by one dbt invocation."""
+    """One item of a plan: a contiguous run of periods that one dbt run rewrites."""
 
     index: int  # 1-based position in the plan
     start: Bound  # first day (or hour) included
@@ -36,98 +33,23 @@ class Batch:
     periods: int  # how many periods of the grain it covers
 
     def window_vars(self, start_var: str = "start_date", end_var: str = "end_date") -> dict:
-        """The vars a model receives for this batch."""
+        """The vars a model receives for this batch: its inclusive bounds."""
         return {start_var: format_bound(self.start), end_var: format_bound(self.end)}
+
+    def event_time_bounds(self) -> tuple[str, str]:
+        """The batch as dbt's microbatch takes it (--event-time-start/-end): half-open, ISO instants."""
+        return instant(self.start).isoformat(), after(self.end).isoformat()
 
     def label(self) -> str:
         start, end = format_bound(self.start), format_bound(self.end)
         return start if start == end else f"{start} → {end}"
 
 
-def check_grain(grain: str) -> str:
-    if grain not in GRAINS:
-        raise InvalidInput(f"Unknown grain '{grain}': use one of {', '.join(GRAINS)}.")
-    return grain
-
-
-def format_bound(value: Bound) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return value.isoformat()
-
-
-def parse_bound(text: str, grain: str, *, option: str, is_end: bool = False) -> Bound:
-    """Parse a --start/--end value for a grain, or refuse it in one sentence.
-
-    For the hour grain a plain date means the whole day: as a start its first
-    hour, as an end its last hour.
-    """
+def plan_run(start, end, grain: str = "day", batch_size: int = 1) -> list[Batch]:
+    """Validate the range options and plan the batches (no I/O)."""
     check_grain(grain)
-    raw = str(text).strip()
-    if _DATE.match(raw):
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise InvalidInput(f"{option} '{text}' is not a real date.") from None
-        if grain == "hour":
-            return datetime(day.year, day.month, day.day, 23 if is_end else 0)
-        return day
-    match = _HOUR.match(raw)
-    if match is None:
-        expected = "YYYY-MM-DD or YYYY-MM-DD HH:00" if grain == "hour" else "YYYY-MM-DD"
-        raise InvalidInput(f"{option} '{text}' is not a date: expected {expected}.")
-    if grain != "hour":
-        raise InvalidInput(f"{option} '{text}' has a time of day, but the grain is {grain}: give a date (YYYY-MM-DD).")
-    day_text, hour, minute, second = match.groups()
-    if (minute or "00") != "00" or (second or "00") != "00":
-        raise InvalidInput(f"{option} '{text}' is not the start of an hour.")
-    try:
-        day = date.fromisoformat(day_text)
-        return datetime(day.year, day.month, day.day, int(hour))
-    except ValueError:
-        raise InvalidInput(f"{option} '{text}' is not a real date and hour.") from None
-
-
-def period_start(value: Bound, grain: str) -> Bound:
-    """The first instant (hour grain) or day of the period that holds `value`."""
-    if grain == "hour":
-        return value.replace(minute=0, second=0, microsecond=0)
-    if grain == "day":
-        return value
-    if grain == "week":  # ISO weeks start on Monday
-        return value - timedelta(days=value.weekday())
-    if grain == "month":
-        return value.replace(day=1)
-    raise InvalidInput(f"Unknown grain '{grain}': use one of {', '.join(GRAINS)}.")
-
-
-def next_period(value: Bound, grain: str) -> Bound:
-    """The start of the period after the one that starts at `value`."""
-    if grain == "hour":
-        return value + timedelta(hours=1)
-    if grain == "day":
-        return value + timedelta(days=1)
-    if grain == "week":
-        return value + timedelta(days=7)
-    if value.month == 12:
-        return value.replace(year=value.year + 1, month=1, day=1)
-    return value.replace(month=value.month + 1, day=1)
-
-
-def last_in_period(value: Bound, grain: str) -> Bound:
-    """The last day (or hour) of the period that starts at `value`."""
-    step = timedelta(hours=1) if grain == "hour" else timedelta(days=1)
-    return next_period(value, grain) - step
-
-
-def periods_between(start: Bound, end: Bound, grain: str) -> list[Bound]:
-    """Start of every period that overlaps [start, end]."""
-    current = period_start(start, grain)
-    starts = []
-    while current <= end:
-        starts.append(current)
-        current = next_period(current, grain)
-    return starts
+    start_bound, end_bound = parse_range(start, end, grain)
+    return plan_batches(start_bound, end_bound, grain, batch_size)
 
 
 def plan_batches(start: Bound, end: Bound, grain: str = "day", batch_size: int = 1) -> list[Batch]:
@@ -147,7 +69,7 @@ def plan_batches_for_ranges(
     A batch never spans two ranges, so what lies between them is not touched.
     """
     check_grain(grain)
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise InvalidInput(f"--batch-size must be a whole number of periods, 1 or more (got {batch_size}).")
     batches: list[Batch] = []
     for start, end in sorted((tuple(r) for r in ranges), key=lambda r: r[0]):
@@ -172,20 +94,14 @@ def period_windows(periods: Iterable[Bound], grain: str) -> list[tuple[Bound, Bo
     periods merged: failing days 3, 4, 5 and 9 become (3, 5) and (9, 9). Each
     window runs from a period's start to the last day (or hour) of its last period.
     """
-    check_grain(grain)
-    windows: list[list[Bound]] = []
-    for start in sorted({period_start(p, grain) for p in periods}):
-        if windows and next_period(windows[-1][1], grain) == start:
-            windows[-1][1] = start
-        else:
-            windows.append([start, start])
-    return [(first, last_in_period(last, grain)) for first, last in windows]
+    return windows_of_periods(periods, grain)
 
 
 def plan_repair(periods: Iterable[Bound], grain: str = "day", batch_size: int = 1,
                 max_periods: int | None = None) -> list[Batch]:
     """Batches that rewrite exactly `periods` (adjacent ones share batches up to
     `batch_size`), refused when they are more than `max_periods`."""
+    check_grain(grain)
     distinct = {period_start(p, grain) for p in periods}
     if max_periods is not None and len(distinct) > max_periods:
         raise TooManyPeriods(

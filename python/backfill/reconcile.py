@@ -20,8 +20,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
-from backfill.dbt_runner import DbtProject, describe_failure
+from typing import TYPE_CHECKING
+
 from backfill.errors import DbtProjectError, InvalidInput
+
+if TYPE_CHECKING:
+    from backfill.dbt import DbtProject, TestInfo
+    from backfill.model import ModelInfo
 
 # test_metadata.name -> the kind of check it is
 KINDS = {
@@ -34,7 +39,7 @@ WORST_ROWS = 5
 
 
 @dataclass
-class CheckResult:
+class ReconcileResult:
     """One reconciliation test as it ran."""
 
     name: str
@@ -70,105 +75,87 @@ class CheckResult:
         return {key: _plain(value) for key, value in asdict(self).items()}
 
 
-def reconciliation_tests(project: DbtProject) -> dict[str, Any]:
+def is_reconciliation(test: "TestInfo") -> bool:
+    """One of the package's reconciliation tests (its own macro, not a homonym of another package)."""
+    return any(test.is_package_test(name) for name in KINDS)
+
+
+def reconciliation_tests(project: "DbtProject") -> dict[str, "TestInfo"]:
     """Every enabled reconciliation test of the project, by unique_id.
 
     dbt keeps a test of a disabled node in the manifest, disabled (the
     package's own reference checks in a project that imports it): those are
     not checks of this project. A test dbt disabled because a `ref` or
     `source` of it names nothing is not skipped silently: see `broken_tests`."""
-    return {node.unique_id: node for node in _our_tests(project) if node.config.enabled is not False}
+    return {test.unique_id: test for test in project.tests() if is_reconciliation(test)}
 
 
-def broken_tests(project: DbtProject) -> dict[str, str]:
+def window_checks_of(project: "DbtProject", model: "ModelInfo") -> list["TestInfo"]:
+    """The reconciliation tests that read `model` and declare a window column: what checks
+    each batch of it, for the batch's window."""
+    return [test for test in project.tests()
+            if is_reconciliation(test) and test.reads(model.unique_id) and test.kwargs.get("window_column")]
+
+
+def broken_tests(project: "DbtProject") -> dict[str, str]:
     """Reconciliation tests dbt disabled because a ref() or source() of theirs
     names nothing in the project, by unique_id, with the sentence that says so."""
-    manifest = project.manifest
-    everything = list(manifest.nodes.values()) + [n for nodes in manifest.disabled.values() for n in nodes]
-    names = {(node.package_name, node.name) for node in everything
-             if node.resource_type in ("model", "seed", "snapshot")}
-    sources = {(node.source_name, node.name) for node in list(manifest.sources.values()) + everything
-               if node.resource_type == "source"}
-    broken = {}
-    for node in _our_tests(project):
-        if node.config.enabled is not False:
+    return {test.unique_id: reason for test, reason in _broken(project)}
+
+
+def _broken(project: "DbtProject") -> list[tuple["TestInfo", str]]:
+    names, sources = project.resource_names(), project.source_names()
+    broken = []
+    for test in project.disabled_tests():
+        if not is_reconciliation(test):
             continue
-        missing = [f"ref('{ref.name}')" for ref in node.refs
-                   if not any(name == ref.name and (not ref.package or package == ref.package)
-                              for package, name in names)]
-        missing += [f"source('{source[0]}', '{source[-1]}')" for source in node.sources
-                    if (source[0], source[-1]) not in sources]
+        missing = [f"ref('{name}')" for package, name in test.refs
+                   if not any(known == name and (not package or known_package == package)
+                              for known_package, known in names)]
+        missing += [f"source('{source}', '{table}')" for source, table in test.sources
+                    if (source, table) not in sources]
         if missing:
-            broken[node.unique_id] = (f"{' and '.join(missing)} names nothing in this project (no such model, seed, "
-                                      "snapshot or source), so dbt does not run this check.")
+            broken.append((test, f"{' and '.join(missing)} names nothing in this project (no such model, seed, "
+                                 "snapshot or source), so dbt does not run this check."))
     return broken
 
 
-def _our_tests(project: DbtProject) -> list[Any]:
-    tests = []
-    for node in project.manifest.nodes.values():
-        metadata = getattr(node, "test_metadata", None)
-        if node.resource_type != "test" or metadata is None or metadata.name not in KINDS:
-            continue
-        # The package's own test macro, not a homonym from another package.
-        if f"macro.backfill.test_{metadata.name}" in (node.depends_on.macros or []):
-            tests.append(node)
-    return tests
-
-
-def select_tests(project: DbtProject, select: Optional[list[str]] = None) -> list[Any]:
+def select_tests(project: "DbtProject", select: Optional[list[str]] = None) -> list["TestInfo"]:
     """The reconciliation tests that `select` (dbt selection syntax) names; all without it.
     A broken test (see `broken_tests`) is among them when nothing is selected, or when a
     selection names it."""
     tests = reconciliation_tests(project)
-    broken = {unique_id: node for unique_id, node in
-              ((uid, project.manifest.nodes[uid]) for uid in broken_tests(project))}
+    broken = {test.unique_id: test for test, _ in _broken(project)}
     if select:
-        listed = project.invoke(
-            ["ls", "--resource-type", "test", "--output", "json", "--output-keys", "unique_id", "--select", *select]
-        )
-        if not listed.success:
-            raise InvalidInput(f"--select {' '.join(select)} is not a valid dbt selection: {describe_failure(listed)}")
-        chosen = {_unique_id(line) for line in listed.result or []}
-        tests = {unique_id: node for unique_id, node in tests.items() if unique_id in chosen}
-        broken = {unique_id: node for unique_id, node in broken.items() if node.name in select}
+        chosen = project.select_tests(list(select))
+        tests = {unique_id: test for unique_id, test in tests.items() if unique_id in chosen}
+        broken = {unique_id: test for unique_id, test in broken.items() if test.name in select}
     tests.update(broken)
     if not tests:
         where = f" match --select {' '.join(select)}" if select else " are declared in this project"
         raise InvalidInput(f"No reconciliation tests (backfill.reconcile_*){where}.")
-    return sorted(tests.values(), key=lambda node: node.unique_id)
+    return sorted(tests.values(), key=lambda test: test.unique_id)
 
 
-def stores_failures(node) -> bool:
-    """Whether `dbt test --store-failures` stores this test's failing rows: not when
-    its config says `store_failures: false` (or `store_failures_as: ephemeral`)."""
-    config = node.config
-    return config.get("store_failures") is not False and config.get("store_failures_as") != "ephemeral"
-
-
-def fresh_failures(project: DbtProject, nodes: list, vars: Optional[dict] = None) -> dict[str, str]:
+def fresh_failures(project: "DbtProject", tests: list["TestInfo"], vars: Optional[dict] = None) -> dict[str, str]:
     """For tests that store no failing rows: each one's own query, compiled now
     with these vars, as a parenthesised query to select from (by unique_id).
     The rows it returns are the test's failing rows at this moment, never a
     table an earlier run left behind."""
-    if not nodes:
-        return {}
-    outcome = project.invoke(["compile", "--select", *("fqn:" + ".".join(node.fqn) for node in nodes)], vars=vars)
-    compiled = {result.node.unique_id: getattr(result.node, "compiled_code", None)
-                for result in getattr(outcome.result, "results", None) or []}
+    compiled = project.compile_tests(tests, vars=vars)
     # The SQL goes through dbt once more (`show --inline`): kept out of Jinja's reach.
     return {unique_id: "(\n{% raw %}" + code.strip().rstrip(";") + "{% endraw %}\n)"
-            for unique_id, code in compiled.items() if code}
+            for unique_id, code in compiled.items()}
 
 
-def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Optional[dict] = None,
-               nodes: Optional[list] = None, store_failures: bool = True) -> list[CheckResult]:
-    """Run the selected reconciliation tests (or exactly `nodes`) in one `dbt test` and
+def run_checks(project: "DbtProject", select: Optional[list[str]] = None, vars: Optional[dict] = None,
+               tests: Optional[list["TestInfo"]] = None, store_failures: bool = True) -> list[ReconcileResult]:
+    """Run the selected reconciliation tests (or exactly `tests`) in one `dbt test` and
     report each. Without `store_failures` (a batch's checks: most pass, and storing
     costs a table each time) the failing ones' rows are read from their own queries."""
-    nodes = select_tests(project, select) if nodes is None else nodes
+    tests = select_tests(project, select) if tests is None else tests
     broken = broken_tests(project)
-    runnable = [node for node in nodes if node.unique_id not in broken]
+    runnable = [test for test in tests if test.unique_id not in broken]
     runs = {}
     if runnable:
         try:
@@ -178,21 +165,21 @@ def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Op
                 f"dbt could not run the reconciliation tests: {error.message.split(': ', 1)[-1]}") from None
     labels = _RelationLabels(project, vars)
     checks = []
-    for node in nodes:
-        check = _describe(node, labels)
-        if node.unique_id in broken:
-            check.status, check.message = "error", broken[node.unique_id]
+    for test in tests:
+        check = _describe(test, labels)
+        if test.unique_id in broken:
+            check.status, check.message = "error", broken[test.unique_id]
             checks.append(check)
             continue
-        run = runs[node.unique_id]
+        run = runs[test.unique_id]
         check.status = "error" if run.status == "not run" else run.status
         check.failures, check.message = run.failures, _sentence(run.message)
-        check.failures_relation = run.failures_relation if stores_failures(node) else None
+        check.failures_relation = run.failures_relation if test.stores_failures else None
         checks.append(check)
-    failing = [(node, check) for node, check in zip(nodes, checks) if check.status in ("fail", "warn")]
-    fresh = fresh_failures(project, [node for node, check in failing if not check.failures_relation], vars)
-    for node, check in failing:
-        source = check.failures_relation or fresh.get(node.unique_id)
+    failing = [(test, check) for test, check in zip(tests, checks) if check.status in ("fail", "warn")]
+    fresh = fresh_failures(project, [test for test, check in failing if not check.failures_relation], vars)
+    for test, check in failing:
+        source = check.failures_relation or fresh.get(test.unique_id)
         if source:
             _read_failures(project, check, source)
         else:  # the count dbt reported stands alone; never rows from elsewhere
@@ -201,20 +188,20 @@ def run_checks(project: DbtProject, select: Optional[list[str]] = None, vars: Op
     return checks
 
 
-def _describe(node, labels: Optional["_RelationLabels"] = None) -> CheckResult:
-    kwargs = node.test_metadata.kwargs or {}
-    kind = KINDS[node.test_metadata.name]
+def _describe(test: "TestInfo", labels: Optional["_RelationLabels"] = None) -> ReconcileResult:
+    kwargs = test.kwargs
+    kind = KINDS[test.test_name]
     label = labels.label if labels is not None else _relation_label
-    return CheckResult(
-        name=node.name,
-        unique_id=node.unique_id,
+    return ReconcileResult(
+        name=test.name,
+        unique_id=test.unique_id,
         kind=kind,
         model=label(kwargs.get("model")),
         compare_model=label(kwargs.get("compare_model")),
         status="",
         failures=0,
-        group_by=_as_list(kwargs.get("group_by")),
-        key_columns=_as_list(kwargs.get("key_columns") or kwargs.get("column_name")) if kind in ("keys", "rows") else [],
+        group_by=as_list(kwargs.get("group_by")),
+        key_columns=as_list(kwargs.get("key_columns") or kwargs.get("column_name")) if kind in ("keys", "rows") else [],
         column=(kwargs.get("column") or kwargs.get("column_name")) if kind == "sum" else None,
         compare_column=kwargs.get("compare_column") if kind == "sum" else None,
         summary=bool(kwargs.get("summary")) if kind == "rows" else False,
@@ -222,7 +209,7 @@ def _describe(node, labels: Optional["_RelationLabels"] = None) -> CheckResult:
     )
 
 
-def _read_failures(project: DbtProject, check: CheckResult, source: str) -> None:
+def _read_failures(project: "DbtProject", check: ReconcileResult, source: str) -> None:
     """The few rows a person reads first, from `source`: the relation dbt stored
     the failures in, or the test's own query (see `fresh_failures`)."""
     if check.kind in ("count", "sum"):
@@ -252,7 +239,7 @@ def _read_failures(project: DbtProject, check: CheckResult, source: str) -> None
         check.worst = rows[:WORST_ROWS]
 
 
-def history_rows(checks: list[CheckResult], invocation_id: str, vars: Optional[dict] = None) -> list[dict]:
+def history_rows(checks: list[ReconcileResult], invocation_id: str, vars: Optional[dict] = None) -> list[dict]:
     """One row per check for the history table (see macros/reconcile/append_reconcile_history.sql).
     The window is recorded only for checks it narrowed (those that declare window columns)."""
     vars = vars or {}
@@ -276,14 +263,10 @@ def history_rows(checks: list[CheckResult], invocation_id: str, vars: Optional[d
     ]
 
 
-def append_history(project: DbtProject, checks: list[CheckResult], invocation_id: str, vars=None) -> None:
+def append_history(project: "DbtProject", checks: list[ReconcileResult], invocation_id: str, vars=None) -> None:
     """Append the results to the history table with a run-operation (values bound, not pasted)."""
-    import json
-
-    rows = history_rows(checks, invocation_id, vars)
-    outcome = project.invoke(["run-operation", "backfill.append_reconcile_history", "--args", json.dumps({"checks": rows})])
-    if not outcome.success:
-        raise DbtProjectError(f"Could not append to the reconcile history: {describe_failure(outcome)}")
+    project.operation("backfill.append_reconcile_history", {"checks": history_rows(checks, invocation_id, vars)},
+                      "Could not append to the reconcile history")
 
 
 # -- small helpers ---------------------------------------------------------------
@@ -306,7 +289,7 @@ class _RelationLabels:
     (`"{{ target.schema }}.billing"`) shown as dbt renders it (`analytics.billing`):
     with the target and vars in use; left as written when it needs more than that."""
 
-    def __init__(self, project: DbtProject, vars: Optional[dict] = None):
+    def __init__(self, project: "DbtProject", vars: Optional[dict] = None):
         self.project = project
         self.vars = {**project.vars, **(vars or {})}
         self._context = None
@@ -350,19 +333,11 @@ def _sentence(message: str) -> str:
     return text.split(" > in macro ", 1)[0].strip()
 
 
-def _as_list(value) -> list[str]:
+def as_list(value) -> list[str]:
+    """One column name or a list of them, as a list."""
     if value is None:
         return []
     return [value] if isinstance(value, str) else [str(item) for item in value]
-
-
-def _unique_id(line) -> str:
-    import json
-
-    try:
-        return json.loads(line)["unique_id"]
-    except (TypeError, ValueError, KeyError):
-        return str(line)
 
 
 def _plain(value):

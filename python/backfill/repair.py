@@ -1,7 +1,7 @@
 """Repair: from the checks that fail, to the periods they point at, to a
 verified backfill of exactly those periods.
 
-    checks = period_checks(project, model, period_col)   which checks map to periods (and why not)
+    checks = repairable_checks(project, model, period)   which checks map to periods (and why not)
     before = run_period_checks(project, checks, ...)      run them, read the failing periods
     plan   = planning.plan_repair(periods, ...)           pure: merged windows, --max-periods
     run_backfill(windows=...)                             the same runner as `run`
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-from backfill.dbt_runner import DbtProject, ModelInfo
 from backfill.errors import BackfillFailed, InvalidInput
-from backfill.gaps import as_bound
-from backfill.planning import (Batch, Bound, format_bound, last_in_period, next_period, period_start, period_windows,
-                               periods_between, plan_repair)
-from backfill.reconcile import _as_list, fresh_failures, stores_failures
+from backfill.model import ModelInfo, check_backfillable, require_period_column, same_column
+from backfill.periods import Bound, Window, as_bound, format_bound, parse_range, period_start
+from backfill.planning import Batch, period_windows, plan_repair
+from backfill.reconcile import as_list, fresh_failures
+from backfill.runner import run_backfill
+
+if TYPE_CHECKING:
+    from backfill.dbt import DbtProject, TestInfo
 
 DEFAULT_MAX_PERIODS = 31
 
@@ -38,11 +40,11 @@ BUILDER_COLUMNS = frozenset({
 
 
 @dataclass(frozen=True)
-class PeriodCheck:
-    """One of the model's tests, and how its failing rows name periods."""
+class RepairableCheck:
+    """One of the model's tests, and how its failing rows name periods (or why they cannot)."""
 
     name: str
-    node: object = field(repr=False, compare=False)
+    test: "TestInfo" = field(repr=False, compare=False)
     kind: str  # no_gaps, reconcile_count/_sum/_keys/_rows, unique, or dbt's test name
     period_output: Optional[str] = None  # the stored failures' column holding the period
     grain: Optional[str] = None  # no_gaps: the grain its gap ranges are in
@@ -54,10 +56,10 @@ class PeriodCheck:
 
 
 @dataclass
-class CheckOutcome:
+class CheckPeriods:
     """A check as it ran: its status and the periods its failing rows name."""
 
-    check: PeriodCheck
+    check: RepairableCheck
     status: str  # pass, fail, warn, error
     failures: int = 0
     periods: list[Bound] = field(default_factory=list)  # failing periods within the range
@@ -72,8 +74,7 @@ class CheckOutcome:
     @property
     def severity(self) -> str:
         """The check's severity config: `warn` leftovers are reported, not failed on (unless --warn-error)."""
-        config = getattr(self.check.node, "config", None)
-        return str(getattr(config, "severity", "error") or "error").lower()
+        return self.check.test.severity
 
     def as_dict(self) -> dict:
         return {"name": self.check.name, "kind": self.check.kind, "status": self.status,
@@ -86,10 +87,10 @@ class CheckOutcome:
 class RepairReport:
     model: ModelInfo
     grain: str
-    checks: list[PeriodCheck]
-    before: list[CheckOutcome]
+    checks: list[RepairableCheck]
+    before: list[CheckPeriods]
     plan: list[Batch] = field(default_factory=list)
-    after: list[CheckOutcome] = field(default_factory=list)
+    after: list[CheckPeriods] = field(default_factory=list)
     run: object = None  # the runner's RunReport, when batches ran
     confirmed: bool = False
     warn_error: bool = False  # checks of severity warn that still fail count as failures
@@ -99,7 +100,7 @@ class RepairReport:
         return sorted({p for outcome in self.before for p in outcome.periods})
 
     @property
-    def not_repairable(self) -> list[PeriodCheck]:
+    def not_repairable(self) -> list[RepairableCheck]:
         return [c for c in self.checks if not c.repairable]
 
     def failing_before(self, period: Bound) -> list[str]:
@@ -163,62 +164,58 @@ class RepairFailed(BackfillFailed):
 # -- which checks map to periods ----------------------------------------------------
 
 
-def period_checks(project: DbtProject, model: ModelInfo, period_col: str, names=()) -> list[PeriodCheck]:
-    """The model's tests (declared on it, or reconciliations comparing with it),
+def repairable_checks(project: "DbtProject", model: ModelInfo, period_col: str, names=()) -> list[RepairableCheck]:
+    """The model's enabled tests (declared on it, or reconciliations comparing with it),
     each with how its failures map to periods or why they cannot."""
-    # dbt keeps tests of disabled nodes in the manifest, disabled: not checks of this model
-    tests = [node for node in project.manifest.nodes.values()
-             if node.resource_type == "test" and node.config.enabled is not False and _checks_model(node, model)]
+    tests = [test for test in project.tests() if _checks_model(test, model)]
     if names:
-        by_name = {node.name: node for node in tests}
+        by_name = {test.name: test for test in tests}
         unknown = [name for name in names if name not in by_name]
         if unknown:
             known = ", ".join(sorted(by_name)) or "none"
             raise InvalidInput(f"{model.name} has no check named {', '.join(unknown)} (its checks: {known}).")
         tests = [by_name[name] for name in dict.fromkeys(names)]
-    return [classify(node, model, period_col) for node in sorted(tests, key=lambda n: n.name)]
+    return [classify(test, model, period_col) for test in sorted(tests, key=lambda t: t.name)]
 
 
-def classify(node, model: ModelInfo, period_col: str) -> PeriodCheck:
-    metadata = node.test_metadata
-    kind = metadata.name if metadata is not None else "singular"
-    kwargs = (metadata.kwargs if metadata is not None else None) or {}
-    macros = node.depends_on.macros or []
-    wanted = _normal(period_col)
+def classify(test: "TestInfo", model: ModelInfo, period_col: str) -> RepairableCheck:
+    kind = test.test_name or "singular"
+    kwargs = test.kwargs
 
-    def refused(reason: str) -> PeriodCheck:
-        return PeriodCheck(node.name, node, kind, reason=reason)
+    def refused(reason: str) -> RepairableCheck:
+        return RepairableCheck(test.name, test, kind, reason=reason)
 
-    if kind == "no_gaps" and "macro.backfill.test_no_gaps" in macros:
-        if _normal(kwargs.get("column_name")) != wanted:
+    if test.is_package_test("no_gaps"):
+        if not same_column(kwargs.get("column_name"), period_col):
             return refused(f"it checks {kwargs.get('column_name')}, not the period column {period_col}")
         # With partition_by, a partition missing a period still names the period: it is rerun whole.
-        return PeriodCheck(node.name, node, kind, grain=str(kwargs.get("grain", "day")))
-    if kind in RECONCILE_KINDS and f"macro.backfill.test_{kind}" in macros:
-        return _classify_reconcile(node, kind, kwargs, model, period_col)
-    if kind == "unique" and metadata.namespace is None:
-        if _normal(kwargs.get("column_name")) == wanted:
-            return PeriodCheck(node.name, node, kind, period_output="unique_field")
+        return RepairableCheck(test.name, test, kind, grain=str(kwargs.get("grain", "day")))
+    if kind in RECONCILE_KINDS and test.is_package_test(kind):
+        return _classify_reconcile(test, kind, kwargs, model, period_col)
+    if kind == "unique" and test.namespace is None:
+        if same_column(kwargs.get("column_name"), period_col):
+            return RepairableCheck(test.name, test, kind, period_output="unique_field")
         return refused(f"it is on {kwargs.get('column_name')}, not the period column {period_col}")
     return refused(f"its failing rows are not grouped by the period column {period_col}")
 
 
-def _classify_reconcile(node, kind: str, kwargs: dict, model: ModelInfo, period_col: str) -> PeriodCheck:
+def _classify_reconcile(test: "TestInfo", kind: str, kwargs: dict, model: ModelInfo,
+                        period_col: str) -> RepairableCheck:
     by_key = kind in ("reconcile_keys", "reconcile_rows")
     if kind == "reconcile_rows" and kwargs.get("summary"):
-        return PeriodCheck(node.name, node, kind, reason="it reports per column (summary: true), not per period")
-    model_side = _as_list(kwargs.get("key_columns") or kwargs.get("column_name")) if by_key else _as_list(
+        return RepairableCheck(test.name, test, kind, reason="it reports per column (summary: true), not per period")
+    model_side = as_list(kwargs.get("key_columns") or kwargs.get("column_name")) if by_key else as_list(
         kwargs.get("group_by"))
-    if node.attached_node == model.unique_id:
+    if test.attached_node == model.unique_id:
         columns = model_side
     else:  # the model is the compare side: its names are the compare_* ones, in the same order
-        columns = _as_list(kwargs.get("compare_key_columns" if by_key else "compare_group_by")) or model_side
+        columns = as_list(kwargs.get("compare_key_columns" if by_key else "compare_group_by")) or model_side
     what = "keyed" if by_key else "grouped"
-    positions = [i for i, column in enumerate(columns) if _normal(column) == _normal(period_col)]
+    positions = [i for i, column in enumerate(columns) if same_column(column, period_col)]
     if not positions:
         shown = ", ".join(columns) if columns else "nothing"
-        return PeriodCheck(node.name, node, kind,
-                           reason=f"it is {what} by {shown}, not by the period column {period_col}")
+        return RepairableCheck(test.name, test, kind,
+                               reason=f"it is {what} by {shown}, not by the period column {period_col}")
     position = positions[0]
     # The failing rows carry the model side's names (plain names) or key_n / group_n: for an
     # expression, and for a name the builders use for their own columns (macros/reconcile/_reconcile_output_name.sql).
@@ -226,22 +223,20 @@ def _classify_reconcile(node, kind: str, kwargs: dict, model: ModelInfo, period_
     prefix = "key" if by_key else "group"
     own_name = output.lower() in BUILDER_COLUMNS or re.match(r"^(group|key)_[0-9]+$", output.lower())
     period_output = f'"{output}"' if _PLAIN_NAME.match(output) and not own_name else f"{prefix}_{position + 1}"
-    return PeriodCheck(node.name, node, kind, period_output=period_output)
+    return RepairableCheck(test.name, test, kind, period_output=period_output)
 
 
-def _checks_model(node, model: ModelInfo) -> bool:
-    if getattr(node, "attached_node", None) == model.unique_id:
+def _checks_model(test: "TestInfo", model: ModelInfo) -> bool:
+    if test.attached_node == model.unique_id:
         return True
-    metadata = getattr(node, "test_metadata", None)
-    return (metadata is not None and metadata.name in RECONCILE_KINDS
-            and model.unique_id in (node.depends_on.nodes or []))
+    return any(test.is_package_test(kind) for kind in RECONCILE_KINDS) and test.reads(model.unique_id)
 
 
 # -- running them --------------------------------------------------------------------
 
 
-def run_period_checks(project: DbtProject, checks: list[PeriodCheck], grain: str,
-                      start: Optional[Bound] = None, end: Optional[Bound] = None) -> list[CheckOutcome]:
+def run_period_checks(project: "DbtProject", checks: list[RepairableCheck], grain: str,
+                      start: Optional[Bound] = None, end: Optional[Bound] = None) -> list[CheckPeriods]:
     """Run the repairable checks in one `dbt test --store-failures` and read the
     failing periods they store. With a range, reconciliations that declare a
     window_column compare only that window, and periods outside it are counted,
@@ -251,24 +246,26 @@ def run_period_checks(project: DbtProject, checks: list[PeriodCheck], grain: str
         return []
     window = None
     if start is not None and end is not None:
-        window = {"start_date": format_bound(start), "end_date": format_bound(last_in_period(end, grain))}
-    runs = project.run_tests([c.node for c in runnable], vars=window)
+        last = Window.of_periods(start, end, grain).inclusive(grain)[1]
+        window = {"start_date": format_bound(start), "end_date": format_bound(last)}
+    runs = project.run_tests([c.test for c in runnable], vars=window)
     outcomes = []
     for check in runnable:
-        run = runs[check.node.unique_id]
-        outcome = CheckOutcome(check, "error" if run.status == "not run" else run.status, run.failures,
+        run = runs[check.test.unique_id]
+        outcome = CheckPeriods(check, "error" if run.status == "not run" else run.status, run.failures,
                                message=run.message)
         outcomes.append(outcome)
     # A check that stores no failures (store_failures: false) is read from its own query, run now:
     # a table an earlier run left behind would name stale periods.
     failing = [o for o in outcomes if o.failing]
-    fresh = fresh_failures(project, [o.check.node for o in failing if not stores_failures(o.check.node)], window)
+    fresh = fresh_failures(project, [o.check.test for o in failing if not o.check.test.stores_failures], window)
+    asked = Window.of_bounds(start, end, grain) if start is not None or end is not None else None
     for outcome in failing:
-        node = outcome.check.node
-        source = runs[node.unique_id].failures_relation if stores_failures(node) else fresh.get(node.unique_id)
+        test = outcome.check.test
+        source = runs[test.unique_id].failures_relation if test.stores_failures else fresh.get(test.unique_id)
         if source:
             periods, unmapped = _failing_periods(project, outcome.check, source, grain)
-            inside = [p for p in periods if _within(p, start, end, grain)]
+            inside = [p for p in periods if asked is None or Window.of_periods(p, p, grain).overlaps(asked)]
             outcome.periods, outcome.outside, outcome.unmapped = inside, len(periods) - len(inside), unmapped
         else:  # no period is guessed, nor read from a table an earlier run left behind
             outcome.message = outcome.message or (
@@ -276,7 +273,8 @@ def run_period_checks(project: DbtProject, checks: list[PeriodCheck], grain: str
     return outcomes
 
 
-def _failing_periods(project: DbtProject, check: PeriodCheck, source: str, grain: str) -> tuple[list[Bound], int]:
+def _failing_periods(project: "DbtProject", check: RepairableCheck, source: str,
+                     grain: str) -> tuple[list[Bound], int]:
     """The periods the failing rows in `source` (the stored relation, or the check's own query) name."""
     if check.kind == "no_gaps":
         rows = project.query(f"select gap_start, gap_end from {source} as failing_rows")
@@ -287,7 +285,10 @@ def _failing_periods(project: DbtProject, check: PeriodCheck, source: str, grain
                 continue
             periods.update(gap_periods(row["gap_start"], row["gap_end"], check.grain, grain))
         return sorted(periods), unmapped
-    rows = project.query(f"select distinct {check.period_output} as failing_period from {source} as failing_rows")
+    output = check.period_output
+    if output.startswith('"') and output.endswith('"'):  # a user's column name: quoted as the warehouse quotes
+        output = f"{{{{ adapter.quote({output[1:-1]!r}) }}}}"
+    rows = project.query(f"select distinct {output} as failing_period from {source} as failing_rows")
     values = [row["failing_period"] for row in rows]
     periods = {period_start(as_bound(v, grain), grain) for v in values if v is not None}
     return sorted(periods), sum(v is None for v in values)
@@ -296,19 +297,7 @@ def _failing_periods(project: DbtProject, check: PeriodCheck, source: str, grain
 def gap_periods(gap_start, gap_end, gap_grain: str, grain: str) -> list[Bound]:
     """The periods of `grain` a missing range of `gap_grain` periods covers
     (a missing day is 24 hours; a missing hour is its day)."""
-    first = _instant(as_bound(gap_start, gap_grain))
-    after = _instant(next_period(as_bound(gap_end, gap_grain), gap_grain))  # the first instant after the gap
-    return periods_between(as_bound(first, grain), as_bound(after - timedelta(hours=1), grain), grain)
-
-
-def _instant(value: Bound) -> datetime:
-    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
-
-
-def _within(period: Bound, start: Optional[Bound], end: Optional[Bound], grain: str) -> bool:
-    if start is not None and last_in_period(period, grain) < start:
-        return False
-    return end is None or period <= end
+    return Window.of_periods(as_bound(gap_start, gap_grain), as_bound(gap_end, gap_grain), gap_grain).periods(grain)
 
 
 # -- the whole repair ----------------------------------------------------------------
@@ -332,7 +321,7 @@ def repair_model(
     profiles_dir=None,
     target: Optional[str] = None,
     on_event=None,
-    project: Optional[DbtProject] = None,
+    project: Optional["DbtProject"] = None,
 ) -> RepairReport:
     """Find the periods the model's checks fail on, backfill exactly those (when
     `confirm(report)` says so), and run the same checks again.
@@ -341,18 +330,18 @@ def repair_model(
     range without both ends, no check that maps to periods, more periods than
     `max_periods`. A check that errors raises RepairFailed, nothing written.
     """
-    from backfill.gaps import period_column
-    from backfill.runner import check_backfillable, parse_range, run_backfill
-
     if (start is None) != (end is None):
         raise InvalidInput("--start and --end go together: give both, or neither to repair every failing period.")
     start_bound, end_bound = parse_range(start, end, grain) if start is not None else (None, None)
     if not isinstance(max_periods, int) or max_periods < 1:
         raise InvalidInput(f"--max-periods must be a whole number, 1 or more (got {max_periods}).")
-    project = project or DbtProject(project_dir, profiles_dir, target, vars)
+    if project is None:
+        from backfill.dbt import DbtProject
+
+        project = DbtProject(project_dir, profiles_dir, target, vars)
     info = project.model(model)
     check_backfillable(info, verify)
-    found = period_checks(project, info, period_column(info), checks)
+    found = repairable_checks(project, info, require_period_column(info), checks)
     if not any(c.repairable for c in found):
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in found)
         raise InvalidInput(f"No check of {info.name} can be mapped to periods, so nothing can be repaired"
@@ -380,7 +369,7 @@ def repair_model(
     return report
 
 
-def _record_after(project: DbtProject, report: RepairReport) -> None:
+def _record_after(project: "DbtProject", report: RepairReport) -> None:
     """The checks after the repair, and each period before → after, go into the run's audit record."""
     from backfill.audit import Audit
 
@@ -389,10 +378,3 @@ def _record_after(project: DbtProject, report: RepairReport) -> None:
         "checks_after": [o.as_dict() for o in report.after],
         "periods": report.period_rows(),
     })
-
-
-# -- helpers -------------------------------------------------------------------------
-
-
-def _normal(name) -> str:
-    return str(name or "").strip().strip('"`[]').lower()

@@ -1,5 +1,8 @@
 """Running a backfill: plan → check → lock → run batch by batch → record.
 
+    CLI (backfill.cli) → planning (pure) → run_backfill / resume_backfill (here)
+      → batch_run.execute_batch (the model's window, then batch_checks) → audit (the record)
+
 `run_backfill` and `resume_backfill` are the Python API (Airflow, Dagster, a
 notebook) and what the CLI itself calls; they raise the same one-sentence
 errors the CLI prints. Everything a run does is written to the audit trail as
@@ -15,12 +18,18 @@ from datetime import date, datetime
 from multiprocessing import get_context
 from typing import Callable, Optional
 
-from backfill.audit import (CHECK_FAILED, FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS, Audit, BatchRecord,
-                            RunRecord, new_run_id, now_utc, run_record)
-from backfill.batches import BatchOutcome, execute_batch, init_worker, worker_execute
-from backfill.dbt_runner import DbtProject, ModelInfo
-from backfill.errors import BackfillError, InvalidInput, UnsupportedModel
-from backfill.planning import Batch, check_grain, format_bound, parse_bound, plan_batches
+from backfill.audit import (CHECK_FAILED, FAILED, INTERRUPTED, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord,
+                            json_value, new_run_id, now_utc, run_record)
+from backfill.batch_checks import snapshots_without_versions
+from backfill.batch_run import BatchOutcome, execute_batch, init_worker, worker_execute
+from backfill.dbt import DbtProject
+from backfill.errors import BackfillError, InvalidInput
+from backfill.gaps import refuse_unusable_column
+from backfill.model import ModelInfo, check_backfillable, check_rerun_replaces
+from backfill.no_gaps import gap_windows
+from backfill.periods import check_grain, format_bound, parse_bound, parse_optional_bound, parse_range
+from backfill.planning import Batch, plan_batches_for_ranges, plan_run
+from backfill.recompute import verify_window
 
 
 @dataclass(frozen=True)
@@ -89,11 +98,9 @@ class RunReport:
 
     def batch_vars(self, batch: Batch) -> dict:
         """The vars a batch gets: the run's --vars, then its window (or microbatch's event time)."""
-        if self.model.incremental_strategy == "microbatch":
-            from backfill.batches import event_time_args
-
-            flags = event_time_args(batch)
-            return {**self.vars, "event_time_start": flags[1], "event_time_end": flags[3]}
+        if self.model.is_microbatch:
+            event_time_start, event_time_end = batch.event_time_bounds()
+            return {**self.vars, "event_time_start": event_time_start, "event_time_end": event_time_end}
         return {**self.vars, **batch.window_vars(*self.model.window_var_names)}
 
 
@@ -128,36 +135,12 @@ class Options:
 OnEvent = Callable[[str, object], None]
 
 
-def check_backfillable(model: ModelInfo, verify: bool) -> None:
-    if model.materialized != "incremental":
-        raise UnsupportedModel(
-            f"Model '{model.name}' is materialized as '{model.materialized}': only incremental "
-            "models can be backfilled window by window."
-        )
-    if verify and not model.period_column:
-        raise UnsupportedModel(
-            f"Model '{model.name}' declares no period column to verify batches by: set its event_time "
-            "config or meta {backfill: {period_column: ...}}, or pass --no-verify."
-        )
-
-
-def check_rerun_replaces(model: ModelInfo, allow_append: bool) -> None:
-    """A batch must replace its window; a model that only appends would duplicate it."""
-    if model.rerun_behaviour == "appended" and not allow_append:
-        raise UnsupportedModel(
-            f"Model '{model.name}' only appends (no unique_key, no backfill.delete_window pre-hook), so "
-            "rerunning a window would duplicate its rows: add the pre-hook (README: two lines) or pass --allow-append."
-        )
-
-
 def check_period_column(project: DbtProject, model: ModelInfo, grain: str, notify=None) -> Optional[dict]:
     """Refuse a period column the model's table does not have, or hours of a date
     column, before anything is written: otherwise each batch would write its
     window and only then fail its checks (or, unverified, rewrite a day per hour).
     What the column is (see gaps.refuse_unusable_column), or None when the table is
     not built yet or the model declares no period column."""
-    from backfill.gaps import refuse_unusable_column
-
     column = model.period_column
     if not column:
         return None
@@ -170,30 +153,13 @@ def check_period_column(project: DbtProject, model: ModelInfo, grain: str, notif
     return facts
 
 
-def plan_run(start, end, grain: str = "day", batch_size: int = 1) -> list[Batch]:
-    """Validate the range options and plan the batches (no I/O)."""
-    start_bound, end_bound = parse_range(start, end, grain)
-    return plan_batches(start_bound, end_bound, grain, batch_size)
-
-
-def parse_range(start, end, grain: str):
-    check_grain(grain)
-    start_bound = parse_bound(start, grain, option="--start")
-    end_bound = parse_bound(end, grain, option="--end", is_end=True)
-    if end_bound < start_bound:
-        raise InvalidInput(f"--start {start} is after --end {end}.")
-    return start_bound, end_bound
-
-
 def parse_open_range(start, end, grain: str):
-    """Like parse_range, but either bound may be missing (None): --gaps-only
-    then defaults it as `gaps` does."""
+    """The bounds of --gaps-only: either may be missing (None); both given, refused when reversed."""
     if start and end:
         return parse_range(start, end, grain)
     check_grain(grain)
-    start_bound = parse_bound(start, grain, option="--start") if start else None
-    end_bound = parse_bound(end, grain, option="--end", is_end=True) if end else None
-    return start_bound, end_bound
+    return (parse_optional_bound(start, grain, option="--start"),
+            parse_optional_bound(end, grain, option="--end", is_end=True))
 
 
 def run_backfill(
@@ -244,8 +210,6 @@ def run_backfill(
     started = time.monotonic()
     options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only).check()
     if windows is not None:
-        from backfill.planning import plan_batches_for_ranges
-
         plan = plan_batches_for_ranges([parse_range(str(a), str(b), grain) for a, b in windows], grain, batch_size)
     elif gaps_only:
         start_bound, end_bound = parse_open_range(start, end, grain)
@@ -320,7 +284,7 @@ def resume_backfill(
     project = project or DbtProject(project_dir, profiles_dir, target)
     audit = Audit(project)
     row = _run_to_resume(audit, run_id, model)
-    stored = _options_from_dict(_json(row["options"]))
+    stored = _options_from_dict(json_value(row["options"], {}))
     info = project.model(row["model"])
     check_backfillable(info, stored.verify)
 
@@ -408,7 +372,7 @@ def _execute_batches(audit, info, run, plan, records, options, report, notify, f
         for record in records:  # what a killed attempt left running was interrupted
             if record.status == RUNNING:
                 record.status = INTERRUPTED
-        audit.heartbeat(info.name, run.run_id, run, *records) if fresh else audit.heartbeat(info.name, run.run_id, run)
+        audit.record(info.name, run.run_id, run, *records) if fresh else audit.record(info.name, run.run_id, run)
         todo = [(b, r) for b, r in zip(plan, records) if r.status != SUCCESS]
         if options.concurrency > 1:
             _run_concurrently(project, info, run, todo, options, report, notify, audit)
@@ -416,7 +380,7 @@ def _execute_batches(audit, info, run, plan, records, options, report, notify, f
             _run_in_order(project, info, run, todo, options, report, notify, audit)
     except BaseException as error:  # Ctrl-C or a crash: record it, then let it propagate
         run.status, run.error, run.finished_at = FAILED, f"{type(error).__name__}: {error}", now_utc()
-        _safely(audit.heartbeat, info.name, run.run_id, run)
+        _safely(audit.record, info.name, run.run_id, run)
         _safely(audit.release_lock, info.name, run.run_id)
         raise
     run.status = SUCCESS if report.succeeded else FAILED
@@ -425,7 +389,7 @@ def _execute_batches(audit, info, run, plan, records, options, report, notify, f
     run.error = report.failed[0].message if report.failed else None
     if report.failed:
         report.stop_reason = why_a_rerun_cannot_help(project, info, report.failed[0])
-    audit.heartbeat(info.name, run.run_id, run)
+    audit.record(info.name, run.run_id, run)
     audit.release_lock(info.name, run.run_id)
     report.finished = time.monotonic()
     notify("finished", report)
@@ -435,7 +399,7 @@ def _execute_batches(audit, info, run, plan, records, options, report, notify, f
 def _start(record: BatchRecord, run, audit, info, notify, batch) -> None:
     record.status, record.started_at, record.finished_at = RUNNING, now_utc(), None
     record.attempts += 1
-    audit.heartbeat(info.name, run.run_id, record, periodic=True)
+    audit.record(info.name, run.run_id, record, periodic=True)
     notify("batch_started", (batch, record.attempts))
 
 
@@ -471,14 +435,14 @@ def _run_in_order(project, info, run, todo, options, report, notify, audit) -> N
                 break
             wait_s = options.backoff * (2 ** (attempt - 1))
             record.status, record.error = (CHECK_FAILED if outcome.written else FAILED), outcome.error
-            audit.heartbeat(info.name, run.run_id, record)
+            audit.record(info.name, run.run_id, record)
             notify("batch_retry", (batch, attempt, outcome.error, wait_s))
             time.sleep(wait_s)
         result = _finish(record, outcome, run, audit, info, report, notify, batch, attempt)
         if not result.succeeded:
             return
         if options.sleep and position < len(todo) - 1:
-            audit.heartbeat(info.name, run.run_id)  # a paused run shows its progress
+            audit.record(info.name, run.run_id)  # a paused run shows its progress
             time.sleep(options.sleep)
 
 
@@ -522,7 +486,7 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
                 if not result.succeeded:
                     stop = True  # let running batches finish, start no new ones
             if options.sleep and queue and not stop:
-                audit.heartbeat(info.name, run.run_id)
+                audit.record(info.name, run.run_id)
                 time.sleep(options.sleep)
 
 
@@ -532,8 +496,6 @@ class HistoryWouldChange(BackfillError):
 
 def check_history(project, info, plan, grain, accept_changes: bool, notify, vars: Optional[dict] = None) -> None:
     """Recompute the planned range and compare with what is stored (nothing is written)."""
-    from backfill.verify import verify_window
-
     verified = verify_window(project, info, format_bound(plan[0].start), format_bound(plan[-1].end), grain,
                              vars=vars)
     notify("verified", verified)
@@ -547,8 +509,7 @@ def check_history(project, info, plan, grain, accept_changes: bool, notify, vars
 
 
 def check_concurrency(project: DbtProject) -> None:
-    kind = project.credentials().type
-    if kind == "duckdb":
+    if project.adapter_type == "duckdb":
         raise InvalidInput(
             "--concurrency needs a warehouse that takes several writers: a DuckDB file is written by one "
             "process at a time, so use --concurrency 1."
@@ -556,9 +517,6 @@ def check_concurrency(project: DbtProject) -> None:
 
 
 def plan_gaps(project, info, start, end, grain, batch_size, vars: Optional[dict] = None) -> list[Batch]:
-    from backfill.gaps import gap_windows
-    from backfill.planning import plan_batches_for_ranges
-
     return plan_batches_for_ranges(gap_windows(project, info, start, end, grain, vars=vars), grain, batch_size)
 
 
@@ -617,8 +575,6 @@ def why_a_rerun_cannot_help(project: DbtProject, info: ModelInfo, result: BatchR
     for "…: <reason>, then <do it> again."."""
     if result.rows_written != 0:
         return ""
-    from backfill.verification import snapshots_without_versions
-
     try:
         missing = snapshots_without_versions(project, info, result.batch)
     except Exception:  # explaining must not hide the failure itself
@@ -641,12 +597,6 @@ def _options_dict(options: Options) -> dict:
 
 def _options_from_dict(values: dict) -> Options:
     return Options(**{k: v for k, v in values.items() if k in Options.__dataclass_fields__})
-
-
-def _json(text):
-    import json
-
-    return json.loads(text) if isinstance(text, str) else (text or {})
 
 
 def _safely(function, *args) -> None:

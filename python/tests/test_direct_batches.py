@@ -1,4 +1,4 @@
-"""Batches after a model's first run without a dbt invocation each (dbt_direct), on
+"""Batches after a model's first run without a dbt invocation each (backfill.dbt.fast_path), on
 DuckDB and PostgreSQL, in a user's project: every batch compiles with its own
 window, its pre-hook replaces exactly its window, its checks still decide, a
 failing batch reports dbt's error; projects with on-run hooks keep an invocation
@@ -92,7 +92,7 @@ def backfill(store, runs: list[dict], vars: dict | None = None) -> list[dict]:
     """run_backfill in one process (one DbtProject) for each of `runs`; what each did."""
     script = f"""
 import json
-from backfill.dbt_runner import DbtProject
+from backfill.dbt import DbtProject
 from backfill.runner import run_backfill
 
 project = DbtProject({str(store.project_dir)!r}, vars={vars or {}!r})
@@ -220,15 +220,15 @@ def test_postgres_batches_share_one_connection_without_leftover_temporary_tables
         store.sql(f"create table {store.schema}.session_log (backend integer, temporary_tables integer)")
         script = f"""
 import json
-from backfill import dbt_direct
-from backfill.dbt_runner import DbtProject
+from backfill.dbt import fast_path
+from backfill.dbt import DbtProject
 from backfill.runner import run_backfill
 
 project = DbtProject({str(store.project_dir)!r})
 report = run_backfill("session_days", start="2024-02-26", end="2024-03-02", batch_size=1, project=project)
 session = project._model_session
 connection = session.adapter.connections.get_if_exists()
-print(json.dumps({{"succeeded": report.succeeded, "kept": dbt_direct.is_kept(session.adapter),
+print(json.dumps({{"succeeded": report.succeeded, "kept": fast_path.is_kept(session.adapter),
                    "open": connection is not None and connection.state == "open"}}))
 """
         done = json.loads(store.python(script).stdout.strip().splitlines()[-1])
@@ -257,7 +257,7 @@ def test_audit_writes_keep_any_text_whichever_way_they_go(kind, tmp_path):
         script = f"""
 import json
 from backfill.audit import Audit, BatchRecord, RunRecord, write_statements
-from backfill.dbt_runner import DbtProject
+from backfill.dbt import DbtProject
 
 nasty = {NASTY!r}
 project = DbtProject({str(store.project_dir)!r})

@@ -200,9 +200,36 @@ REFUSALS = {
     "a text column": ("text_days", {"column": "day_text"}, "not a date or timestamp, so it has no periods"),
 }
 
+# The other public macros, called as a user's model would: case -> (table, Jinja select, expected rows).
+_RELATION = "adapter.get_relation(target.database, var('gap_case').schema, var('gap_case').table)"
+MACRO_CASES = {
+    "period_spine, months across a year": (
+        "history", "select * from ({{ backfill.period_spine('month', '2023-11-15', '2024-02-03') }}) as spine order by 1",
+        [("2023-11-01",), ("2023-12-01",), ("2024-01-01",), ("2024-02-01",)]),
+    "period_spine, ISO weeks": (
+        "history", "select * from ({{ backfill.period_spine('week', '2024-01-03', '2024-01-15') }}) as spine order by 1",
+        [("2024-01-01",), ("2024-01-08",), ("2024-01-15",)]),
+    "period_spine, hours across midnight": (
+        "history", "select * from ({{ backfill.period_spine('hour', '2024-03-30 22:00', '2024-03-31 01:00') }}) as spine "
+                   "order by 1",
+        [("2024-03-30 22:00:00",), ("2024-03-30 23:00:00",), ("2024-03-31 00:00:00",), ("2024-03-31 01:00:00",)]),
+    "period_spine, a hundred days: two digits of periods": (
+        "history", "select count(*) as periods, min(period_start) as first_day, max(period_start) as last_day "
+                   "from ({{ backfill.period_spine('day', '2024-01-01', '2024-04-09') }}) as spine",
+        [(100, "2024-01-01", "2024-04-09")]),
+    "column_identifier: a keyword, any case, is the real column quoted": (
+        "history", "select '{{ backfill.column_identifier('ORDER', " + _RELATION + ") | replace(\"'\", \"''\") }}' "
+                   "as sql_text",
+        [('"order"',)]),
+    "column_identifier: a quoted name matches exactly, an expression stays as written": (
+        "regions", "select '{{ backfill.column_identifier('store', " + _RELATION + ") | replace(\"'\", \"''\") }}' "
+                   "as plain, '{{ backfill.column_identifier('cast(sold_on as date)', " + _RELATION + ") }}' as expression",
+        [('"Store"', "cast(sold_on as date)")]),
+}
+
 RUN_CASES = r"""
 import json, sys
-from backfill.dbt_runner import DbtProject
+from backfill.dbt import DbtProject
 from backfill.errors import DbtProjectError
 
 cases = json.loads(sys.argv[1])
@@ -221,7 +248,7 @@ select * from ({{ backfill.find_gaps(adapter.get_relation(target.database, case.
 results = {}
 for name, case in cases.items():
     try:
-        rows = project.query(SQL, vars={"gap_case": case})
+        rows = project.query(case.get("sql") or SQL, vars={"gap_case": case})
         results[name] = {"rows": [[None if v is None else str(v) for v in row.values()] for row in rows],
                          "columns": list(rows[0]) if rows else []}
     except DbtProjectError as error:
@@ -256,6 +283,8 @@ def planted(request, tmp_path_factory):
             store.sql(f'insert into "{schema}"."{table}" values {values}')
     cases = {name: {"schema": schema, "table": table, "options": options}
              for name, (table, options, _) in {**CASES, **REFUSALS}.items()}
+    cases.update({name: {"schema": schema, "table": table, "sql": sql, "options": {}}
+                  for name, (table, sql, _) in MACRO_CASES.items()})
     # A session whose time zone has DST: instants must still give UTC periods, and dates and
     # timestamps without time zone stay as written.
     store.env = {**store.env, "PGTZ": "Europe/Berlin", "TZ": "Europe/Berlin"}
@@ -300,3 +329,11 @@ def test_find_gaps_refuses_bad_input_in_one_sentence(planted, case):
     assert words in result["error"]
     sentence = result["error"].split("backfill: ", 1)[1].split(" > in macro")[0].strip()
     assert sentence.endswith(".") and sentence.count(". ") == 0, sentence
+
+
+@pytest.mark.parametrize("case", list(MACRO_CASES))
+def test_the_other_public_macros_give_exactly_these_rows(planted, case):
+    _, _, expected = MACRO_CASES[case]
+    result = planted[case]
+    assert "error" not in result, result
+    assert [tuple(_normalise(value) for value in row) for row in result["rows"]] == expected

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from backfill.calendar_html import render_calendar
-from backfill.dbt_runner import ModelInfo
+from backfill.model import ModelInfo
 from backfill.errors import InvalidInput
 from backfill.gaps import GapRange, PeriodCount, build_check, check_options, default_last_period, period_column
 
@@ -29,8 +29,8 @@ def cells(page: str) -> dict[str, str]:
 def test_day_grid_marks_exactly_the_reported_ranges_and_partial_days():
     check = build_check(MODEL, grain="day", start="2024-02-27", end="2024-03-03", min_rows=5, exclude=["2024-03-03"])
     ranges = [GapRange(date(2024, 2, 28), date(2024, 2, 29), 2)]
-    counts = [PeriodCount(date(2024, 2, 27), 9, 1), PeriodCount(date(2024, 2, 28), 3, 1),
-              PeriodCount(date(2024, 3, 1), 5, 1), PeriodCount(date(2024, 3, 2), 7, 1)]
+    counts = [PeriodCount(date(2024, 2, 27), 9), PeriodCount(date(2024, 2, 28), 3),
+              PeriodCount(date(2024, 3, 1), 5), PeriodCount(date(2024, 3, 2), 7)]
     page = render_calendar(check, ranges, counts, check.start, check.end)
     assert cells(page) == {
         "2024-02-27": "present", "2024-02-28": "missing", "2024-02-29": "missing",
@@ -46,8 +46,8 @@ def test_day_grid_marks_exactly_the_reported_ranges_and_partial_days():
 def test_hour_grid_has_a_row_per_day_across_midnight():
     check = build_check(MODEL, grain="hour", start="2024-03-30 22:00", end="2024-03-31 02:00")
     ranges = [GapRange(datetime(2024, 3, 30, 23), datetime(2024, 3, 31, 0), 2)]
-    counts = [PeriodCount(datetime(2024, 3, 30, 22), 4, 1), PeriodCount(datetime(2024, 3, 31, 1), 4, 1),
-              PeriodCount(datetime(2024, 3, 31, 2), 4, 1)]
+    counts = [PeriodCount(datetime(2024, 3, 30, 22), 4), PeriodCount(datetime(2024, 3, 31, 1), 4),
+              PeriodCount(datetime(2024, 3, 31, 2), 4)]
     page = render_calendar(check, ranges, counts, check.start, check.end)
     states = cells(page)
     assert [p for p, s in states.items() if s == "missing"] == ["2024-03-30 23:00", "2024-03-31 00:00"]
@@ -58,7 +58,7 @@ def test_hour_grid_has_a_row_per_day_across_midnight():
 def test_month_grid_across_a_year_boundary_and_partitions_in_the_tooltip():
     check = build_check(MODEL, grain="month", start="2023-11-01", end="2024-02-29", partition_by=["store_id"])
     ranges = [GapRange(date(2023, 12, 1), date(2024, 1, 1), 2, {"store_id": 7})]
-    counts = [PeriodCount(date(2023, m, 1) if m > 10 else date(2024, m, 1), 10, 2) for m in (11, 12, 1, 2)]
+    counts = [PeriodCount(date(2023, m, 1) if m > 10 else date(2024, m, 1), 10) for m in (11, 12, 1, 2)]
     page = render_calendar(check, ranges, counts, check.start, check.end)
     assert [p for p, s in cells(page).items() if s == "missing"] == ["2023-12-01", "2024-01-01"]
     assert "missing in 1 partition(s): store_id=7" in page
@@ -67,8 +67,8 @@ def test_month_grid_across_a_year_boundary_and_partitions_in_the_tooltip():
 
 def test_week_grid_uses_iso_weeks():
     check = build_check(MODEL, grain="week", start="2024-12-25", end="2025-01-08")
-    page = render_calendar(check, [], [PeriodCount(date(2024, 12, 23), 1, 1), PeriodCount(date(2024, 12, 30), 1, 1),
-                                      PeriodCount(date(2025, 1, 6), 1, 1)], check.start, check.end)
+    page = render_calendar(check, [], [PeriodCount(date(2024, 12, 23), 1), PeriodCount(date(2024, 12, 30), 1),
+                                      PeriodCount(date(2025, 1, 6), 1)], check.start, check.end)
     assert list(cells(page)) == ["2024-12-23", "2024-12-30", "2025-01-06"]
     assert "no gaps" in page
     # 2024-12-30 is in ISO week 1 of 2025: it sits in the 2025 row.

@@ -104,8 +104,8 @@ def test_the_table_output_lists_the_ranges(built):
 
 GAP_WINDOWS = r"""
 import json, sys
-from backfill.dbt_runner import DbtProject
-from backfill.gaps import gap_windows
+from backfill.dbt import DbtProject
+from backfill.no_gaps import gap_windows
 from backfill.planning import plan_batches_for_ranges
 
 project = DbtProject(sys.argv[1])

@@ -6,7 +6,7 @@ import pytest
 
 from backfill.errors import InvalidInput
 from backfill.planning import Batch, parse_bound, plan_batches, plan_batches_for_ranges
-from backfill.runner import plan_run
+from backfill.planning import plan_run
 
 
 def windows(batches):

@@ -637,7 +637,7 @@ REFUSED = {
 
 COMPILE_EACH = """
 import json, sys
-from backfill.dbt_runner import DbtProject
+from backfill.dbt import DbtProject
 project = DbtProject(sys.argv[1])
 messages = {}
 for call in json.loads(sys.argv[2]):

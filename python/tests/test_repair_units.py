@@ -5,18 +5,24 @@ from types import SimpleNamespace
 
 import pytest
 
+from backfill.dbt.manifest import TestInfo
 from backfill.repair import classify
 
 MODEL = SimpleNamespace(unique_id="model.shop.orders_daily", name="orders_daily")
 
 
 def node(kind, attached=MODEL.unique_id, namespace=None, **kwargs):
-    macros = [f"macro.backfill.test_{kind}"] if namespace == "backfill" else []  # dbt's own tests: none of ours
-    return SimpleNamespace(
+    macros = (f"macro.backfill.test_{kind}",) if namespace == "backfill" else ()  # dbt's own tests: none of ours
+    return TestInfo(
+        unique_id=f"test.shop.{kind}_check",
         name=f"{kind}_check",
+        fqn=("shop", f"{kind}_check"),
+        test_name=kind,
+        namespace=namespace,
+        kwargs=kwargs,
         attached_node=attached,
-        test_metadata=SimpleNamespace(name=kind, namespace=namespace, kwargs=kwargs),
-        depends_on=SimpleNamespace(macros=macros, nodes=[MODEL.unique_id]),
+        depends_on=(MODEL.unique_id,),
+        macros=macros,
     )
 
 

@@ -119,7 +119,7 @@ def test_in_process_batches_see_each_others_writes(warehouse):
     warehouse.load_demo_data()
     script = f"""
 import json
-from backfill.dbt_runner import DbtProject
+from backfill.dbt import DbtProject
 from backfill.runner import run_backfill
 
 project = DbtProject({str(warehouse.project_dir)!r})

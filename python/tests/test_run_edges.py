@@ -153,7 +153,7 @@ def test_the_runs_vars_reach_the_dry_run_every_batch_and_its_resume(shop):
     code = textwrap.dedent(f"""
         import json
         from backfill import resume_backfill, run_backfill
-        from backfill.dbt_runner import DbtProject
+        from backfill.dbt import DbtProject
         first = run_backfill("scaled_daily", "2024-02-27", "2024-03-01", vars={{"scale": 3}}, verify=False,
                              project=DbtProject({str(shop.project_dir)!r}))
         print("RUN " + json.dumps([first.run_id, first.succeeded]))
@@ -164,7 +164,7 @@ def test_the_runs_vars_reach_the_dry_run_every_batch_and_its_resume(shop):
     shop.sql(f'delete from "{shop.schema}".blocked_days')
     code = textwrap.dedent(f"""
         from backfill import resume_backfill
-        from backfill.dbt_runner import DbtProject
+        from backfill.dbt import DbtProject
         report = resume_backfill({run_id!r}, project=DbtProject({str(shop.project_dir)!r}, vars={{"scale": 5}}))
         assert report.succeeded
     """)

@@ -95,8 +95,8 @@ def test_verify_reports_the_days_and_keys_a_rerun_would_change_and_writes_nothin
     result = warehouse.python(
         """
 import json
-import backfill.verify as verify
-from backfill.dbt_runner import DbtProject
+import backfill.recompute as verify
+from backfill.dbt import DbtProject
 
 project = DbtProject(%r)
 model = project.model("daily_metrics")

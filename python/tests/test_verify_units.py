@@ -5,9 +5,10 @@ from datetime import date, datetime
 
 import pytest
 
-from backfill.dbt_runner import ModelInfo
+from backfill.model import ModelInfo
 from backfill.errors import UnsupportedModel
-from backfill.verify import PeriodDifference, VerifyReport, _period_label, _unquoted, period_column_of
+from backfill.model import unquoted as _unquoted
+from backfill.recompute import PeriodDifference, VerifyReport, _period_label, period_column_of
 
 
 def model(event_time=None, meta=None) -> ModelInfo:

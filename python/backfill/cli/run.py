@@ -1,92 +1,28 @@
-"""The command line: parse options, call the runner, print what happened.
-
-    python -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7
-"""
+"""`python -m backfill run`: backfill a model over a range, batch by batch."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
-import yaml
 
-from backfill import __version__
+from backfill.cli import options
 from backfill.errors import EXIT_CODES, EXIT_FAILED, InvalidInput
-from backfill.planning import GRAINS
+from backfill.periods import GRAINS
 
 
-def parse_vars(text: str | None) -> dict:
-    """--vars takes YAML (or JSON), like dbt's own --vars."""
-    if not text:
-        return {}
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InvalidInput(f"--vars is not valid YAML: {yaml_problem(error)}.") from None
-    if not isinstance(value, dict):
-        raise InvalidInput("--vars must be a mapping, e.g. --vars '{region: eu}'.")
-    return value
-
-
-def yaml_problem(error: "yaml.YAMLError") -> str:
-    """What YAML found wrong, and where: `expected ',' or '}' (column 12)`."""
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    mark = getattr(error, "problem_mark", None)
-    return f"{problem} (column {mark.column + 1})" if mark is not None else problem
-
-
-@click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=EXIT_CODES,
-)
-@click.version_option(__version__, prog_name="backfill")
-@click.option(
-    "--project-dir",
-    envvar="DBT_PROJECT_DIR",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="The dbt project (folder with dbt_project.yml).",
-)
-@click.option(
-    "--profiles-dir",
-    envvar="DBT_PROFILES_DIR",
-    default=None,
-    type=click.Path(file_okay=False),
-    help="Folder with profiles.yml. Default: the project folder if it has one, else ~/.dbt.",
-)
-@click.option("--target", "-t", envvar="DBT_TARGET", default=None, help="Profile target. Default: the profile's own.")
-@click.pass_context
-def cli(ctx, project_dir, profiles_dir, target):
-    """Find gaps in dbt history, backfill them in verified batches, reconcile sources.
-
-    \b
-    Backfill January in weekly batches, then check what is still missing:
-      python -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7
-      python -m backfill gaps --model daily_metrics
-
-    Every command talks to the warehouse of the dbt profile's target (--target).
-    """
-    ctx.obj = {"project_dir": project_dir, "profiles_dir": profiles_dir, "target": target}
-
-
-@cli.command(epilog=EXIT_CODES)
-@click.option("--model", "-m", "models", required=True, multiple=True,
-              help="The incremental model to backfill (name or package.name); one per run.")
-@click.option("--start", default=None,
-              help="First day (or hour) to backfill, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour.")
-@click.option("--end", default=None,
-              help="Last day (or hour) to backfill, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour.")
-@click.option("--batch-size", default=1, show_default=True, type=int, help="Periods per batch (one dbt run each).")
+@click.command(epilog=EXIT_CODES)
+@options.model("The incremental model to backfill; one per run", multiple=True, required=True)
+@options.start("First day (or hour) to backfill")
+@options.end("Last day (or hour) to backfill")
+@options.batch_size()
 @click.option("--grain", default="day", show_default=True, help=f"Period of a batch step: {', '.join(GRAINS)}.")
 @click.option("--gaps-only", is_flag=True,
               help="Backfill only the missing periods: those the model's backfill.no_gaps tests report (without "
                    "such a test: periods with no row), within --start/--end when given.")
-@click.option("--vars", "vars_text", default=None, help="Extra dbt vars for every batch, as YAML: '{region: eu}'.")
-@click.option("--verify/--no-verify", default=True, show_default=True,
-              help="After each batch, check its window is complete and the model's window checks pass.")
-@click.option("--retries", default=0, show_default=True, type=int, help="Retry a failing batch this many times.")
+@options.vars()
+@options.verify("After each batch, check its window is complete and the model's window checks pass.")
+@options.retries()
 @click.option("--backoff", default=2.0, show_default=True, type=float,
               help="Seconds before the first retry; doubled for each further one.")
 @click.option("--sleep", default=0.0, show_default=True, type=float, help="Seconds to wait between batches (rate limit).")
@@ -98,7 +34,7 @@ def cli(ctx, project_dir, profiles_dir, target):
 @click.option("--allow-append", is_flag=True,
               help="Run a model that only appends (no delete_window pre-hook, no unique_key): reruns duplicate rows.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
+@options.as_json()
 @click.pass_obj
 def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
         concurrency, verify_first, accept_changes, allow_append, dry_run, as_json):
@@ -124,7 +60,7 @@ def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify
       python -m backfill -t postgres run -m daily_metrics --start 2024-01-01 --end 2024-12-31 \\
           --batch-size 7 --concurrency 4 --retries 2 --sleep 1
     """
-    from backfill.progress import Progress
+    from backfill.cli.progress import Progress
     from backfill.runner import run_backfill
 
     if len(models) > 1:
@@ -139,7 +75,7 @@ def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify
         end,
         grain=grain,
         batch_size=batch_size,
-        vars=parse_vars(vars_text),
+        vars=options.parse_vars(vars_text),
         verify=verify,
         retries=retries,
         backoff=backoff,
@@ -192,14 +128,3 @@ def finish(report, as_json: bool) -> None:
 
 def _rows(count) -> str:
     return "rows not counted" if count is None else f"{count} row{'' if count == 1 else 's'}"
-
-
-# Each command group lives in its own module and registers here.
-from backfill.cli_gaps import gaps  # noqa: E402
-from backfill.cli_reconcile import reconcile  # noqa: E402
-from backfill.cli_repair import repair  # noqa: E402
-from backfill.cli_status import resume, status  # noqa: E402
-from backfill.cli_verify import verify  # noqa: E402
-
-for _command in (gaps, status, resume, reconcile, repair, verify):
-    cli.add_command(_command)

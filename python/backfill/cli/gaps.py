@@ -8,22 +8,17 @@ from pathlib import Path
 
 import click
 
+from backfill.cli import options
 from backfill.errors import EXIT_FAILED, InvalidInput
-from backfill.planning import GRAINS
 
 
 @click.command()
-@click.option("--model", "-m", required=True, help="The model to check (name or package.name).")
+@options.model("The model to check")
 @click.option("--column", "-c", default=None,
               help="Date or timestamp column. Default: the model's meta backfill.period_column, else its event_time.")
-@click.option("--grain", default=None,
-              help=f"Period: {', '.join(GRAINS)} (weeks are ISO, Monday first). Default: the test's, else day.")
-@click.option("--start", default=None,
-              help="First period, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour. "
-                   "Default: the test's start, else the earliest value in the column.")
-@click.option("--end", default=None,
-              help="Last period, inclusive: YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour. "
-                   "Default: the test's end, else the last complete period before now (UTC).")
+@options.grain("Period (default: the test's, else day)", default=None)
+@options.start("First period", "the test's start, else the earliest value in the column")
+@options.end("Last period", "the test's end, else the last complete period before now (UTC)")
 @click.option("--partition-by", "partition_by", multiple=True,
               help="Column(s) whose every value must have every period; repeat or comma-separate.")
 @click.option("--min-rows", default=None, type=int,
@@ -35,7 +30,7 @@ from backfill.planning import GRAINS
 @click.option("--test", "tests", multiple=True,
               help="Only this backfill.no_gaps test of the model (repeat for several). Default: all on the column.")
 @click.option("--no-tests", is_flag=True, help="Ignore the model's no_gaps tests: the plain check with these options.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@options.as_json("the result as one JSON object")
 @click.option("--html", "html_path", default=None, type=click.Path(dir_okay=False),
               help="Also write a self-contained page with a completeness calendar to this file.")
 @click.pass_obj
@@ -65,9 +60,9 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
       python -m backfill gaps -m sales --partition-by store_id --min-rows 100 --exclude 2024-12-25
     """
     from backfill.calendar_html import render_calendar
-    from backfill.dbt_runner import DbtProject
-    from backfill.gaps import (check_options, default_last_period, model_gap_reports, period_column, period_counts,
-                               probe_grain, refuse_unusable_column)
+    from backfill.dbt import DbtProject
+    from backfill.gaps import check_options, default_last_period, period_column, period_counts, refuse_unusable_column
+    from backfill.no_gaps import model_gap_reports, probe_grain
 
     # Refuse what needs no project first (dates are checked again once the grain is known).
     check_options(probe_grain(grain, start, end), start, end, partition_by, 1 if min_rows is None else min_rows,

@@ -6,29 +6,28 @@ import sys
 
 import click
 
+from backfill.cli import options
 from backfill.errors import EXIT_FAILED
-from backfill.planning import GRAINS, format_bound
+from backfill.periods import GRAINS, format_bound
 
 
 @click.command()
-@click.option("--model", "-m", required=True, help="The incremental model to repair (name or package.name).")
+@options.model("The incremental model to repair")
 @click.option("--check", "checks", multiple=True,
               help="Only this check (test name; repeat for several). Default: every check of the model.")
-@click.option("--start", default=None, help="Repair only periods from this day (or hour) on: YYYY-MM-DD.")
-@click.option("--end", default=None, help="Repair only periods up to this day (or hour), inclusive: YYYY-MM-DD.")
+@options.start("Repair only periods from this day (or hour) on")
+@options.end("Repair only periods up to this day (or hour)")
 @click.option("--grain", default="day", show_default=True, help=f"Period the model is rebuilt by: {', '.join(GRAINS)}.")
-@click.option("--batch-size", default=1, show_default=True, type=int,
-              help="Adjacent failing periods per batch (one dbt run each).")
+@options.batch_size("Adjacent failing periods per batch (one dbt run each).")
 @click.option("--max-periods", default=31, show_default=True, type=int,
               help="Refuse a repair that would rewrite more periods than this.")
 @click.option("--yes", "-y", is_flag=True, help="Run the plan without asking (schedulers, cron).")
-@click.option("--vars", "vars_text", default=None, help="Extra dbt vars for the checks and every batch, as YAML.")
-@click.option("--verify/--no-verify", default=True, show_default=True,
-              help="Verify each batch as `run` does (the checks run again at the end either way).")
-@click.option("--retries", default=0, show_default=True, type=int, help="Retry a failing batch this many times.")
+@options.vars("the checks and every batch")
+@options.verify("Verify each batch as `run` does (the checks run again at the end either way).")
+@options.retries()
 @click.option("--warn-error", is_flag=True,
               help="Exit 1 when checks of severity warn still fail after the repair (default: report them, exit 0).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
+@options.as_json()
 @click.pass_obj
 def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, vars_text, verify, retries,
            warn_error, as_json):
@@ -63,8 +62,7 @@ def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, 
     failed; 2 refused before anything was written (bad input, over
     --max-periods, no check maps to periods).
     """
-    from backfill.cli import parse_vars
-    from backfill.progress import Progress
+    from backfill.cli.progress import Progress
     from backfill.repair import repair_model
 
     progress = Progress(as_json=as_json)
@@ -81,7 +79,7 @@ def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, 
 
     report = repair_model(
         model, checks=checks, start=start, end=end, grain=grain, batch_size=batch_size, max_periods=max_periods,
-        vars=parse_vars(vars_text), verify=verify, retries=retries, confirm=confirm, warn_error=warn_error,
+        vars=options.parse_vars(vars_text), verify=verify, retries=retries, confirm=confirm, warn_error=warn_error,
         project_dir=obj["project_dir"], profiles_dir=obj["profiles_dir"], target=obj["target"],
         on_event=progress.event,
     )

@@ -1,4 +1,4 @@
-"""Verification of a batch after it ran, with the package's own builders:
+"""The checks after a batch ran, with the package's own builders:
 
 - every period of the window is present: each of the model's `backfill.no_gaps`
   tests applied by `backfill.find_gaps` as dbt applies it (its own grain,
@@ -18,17 +18,20 @@ from __future__ import annotations
 
 from typing import Optional
 
-from backfill.dbt_runner import DbtProject, ModelInfo
-from backfill.planning import Batch, format_bound
+from backfill import gaps
+from backfill.dbt import DbtProject
+from backfill.model import ModelInfo
+from backfill.periods import after, as_bound, format_bound
+from backfill.planning import Batch
+from backfill.reconcile import run_checks, window_checks_of
 
 
-def verify_batch(project: DbtProject, model: ModelInfo, batch: Batch, rows: Optional[int], grain: str = "day",
-                 vars: Optional[dict] = None) -> list[dict]:
-    # An empty window is a missing period: the presence checks judge it, with the
-    # severity the model's own no_gaps test gives it. `vars`: the run's own --vars.
-    checks = presence_checks(project, model, batch, grain, vars)
-    checks += reconciliation_checks(project, model, batch, vars)
-    return checks
+def check_batch(project: DbtProject, model: ModelInfo, batch: Batch, grain: str = "day",
+                vars: Optional[dict] = None) -> list[dict]:
+    """Every check of a batch's window, after its model run; `vars`: the run's own --vars.
+    An empty window is a missing period: the gap checks judge it, with the severity the
+    model's own no_gaps test gives it."""
+    return gap_checks(project, model, batch, grain, vars) + reconciliation_checks(project, model, batch, vars)
 
 
 def _check(name: str, passed: bool, severity: str, detail: str) -> dict:
@@ -36,23 +39,11 @@ def _check(name: str, passed: bool, severity: str, detail: str) -> dict:
     return {"name": name, "status": status, "detail": detail}
 
 
-def tests_on(project: DbtProject, model: ModelInfo, test_macro: str) -> list:
-    """The model's tests that use the package's generic test `test_macro`."""
-    return [
-        node for node in project.manifest.nodes.values()
-        if node.resource_type == "test"
-        and getattr(node, "test_metadata", None) is not None
-        and f"macro.backfill.{test_macro}" in (node.depends_on.macros or [])
-        and model.unique_id in (node.depends_on.nodes or [])
-    ]
-
-
-def presence_checks(project: DbtProject, model: ModelInfo, batch: Batch, grain: str,
-                    vars: Optional[dict] = None) -> list[dict]:
-    from backfill import gaps
-
+def gap_checks(project: DbtProject, model: ModelInfo, batch: Batch, grain: str,
+               vars: Optional[dict] = None) -> list[dict]:
+    """The model's no_gaps tests (or the plain check) over the whole periods inside the window."""
     checks = []
-    for check in gaps.presence_checks(project, model, grain):
+    for check in gaps.no_gaps_checks(project, model, grain):
         outcome = gaps.apply_check(project, model, check, batch.start, batch.end, whole_periods=True, vars=vars)
         if not outcome.checked:
             detail = f"no whole {outcome.grain} lies inside the window: not checked"
@@ -73,17 +64,13 @@ def _missing_range(gap) -> str:
     return f"{span} ({values})"
 
 
-def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch, vars: Optional[dict] = None) -> list[dict]:
-    from backfill.reconcile import run_checks
-
-    windowed = [
-        node for prefix in ("count", "sum", "keys", "rows")
-        for node in tests_on(project, model, f"test_reconcile_{prefix}")
-        if (node.test_metadata.kwargs or {}).get("window_column")
-    ]
+def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch,
+                          vars: Optional[dict] = None) -> list[dict]:
+    """The model's reconciliation tests that declare a window column, for the batch's window."""
+    windowed = window_checks_of(project, model)
     if not windowed:
         return []
-    results = run_checks(project, nodes=windowed, vars={**(vars or {}), **batch.window_vars()}, store_failures=False)
+    results = run_checks(project, tests=windowed, vars={**(vars or {}), **batch.window_vars()}, store_failures=False)
     checks = []
     for result in results:
         detail = "agrees" if result.passed else (result.message or f"{result.failures} failing group(s)")
@@ -97,20 +84,13 @@ def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch, v
 def snapshots_without_versions(project: DbtProject, model: ModelInfo, batch: Batch) -> list[tuple[str, str]]:
     """The snapshots `model` reads whose first version begins after the batch window:
     (snapshot name, first version's start) each. Such a window has no state to read."""
-    from datetime import date, datetime, timedelta
-
+    window_end = after(batch.end)
     found = []
-    after = batch.end + (timedelta(hours=1) if isinstance(batch.end, datetime) else timedelta(days=1))
-    after = after if isinstance(after, datetime) else datetime(after.year, after.month, after.day)
     for snapshot in project.snapshot_parents(model):
         rows = project.query(
             f"select min({{{{ adapter.quote({snapshot.valid_from!r}) }}}}) as first_version "
             f"from {{{{ ref({snapshot.package_name!r}, {snapshot.name!r}) }}}}")
-        first = rows[0]["first_version"] if rows else None
-        if isinstance(first, str):
-            first = datetime.fromisoformat(first)
-        if isinstance(first, date) and not isinstance(first, datetime):
-            first = datetime(first.year, first.month, first.day)
-        if first is not None and first.replace(tzinfo=None) >= after:
-            found.append((snapshot.name, format_bound(first.replace(tzinfo=None)).removesuffix(" 00:00:00")))
+        first = as_bound(rows[0]["first_version"], "hour") if rows and rows[0]["first_version"] is not None else None
+        if first is not None and first >= window_end:
+            found.append((snapshot.name, format_bound(first).removesuffix(" 00:00:00")))
     return found

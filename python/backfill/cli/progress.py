@@ -9,7 +9,7 @@ import time
 
 import click
 
-from backfill.planning import format_bound
+from backfill.periods import format_bound
 
 
 class Progress:

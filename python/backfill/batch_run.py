@@ -1,4 +1,5 @@
-"""One batch: run the model for its window, then verify the window.
+"""Running one batch: the model for its window, its rows counted, then the
+window's checks (`batch_checks`).
 
 Used by the runner in its own process and by the worker processes of
 `--concurrency`; everything it returns is plain data (picklable).
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from typing import Optional
 
-from backfill.dbt_runner import DbtProject, ModelInfo
+from backfill.batch_checks import check_batch
+from backfill.dbt import DbtProject
+from backfill.model import ModelInfo
 from backfill.planning import Batch
 
 
@@ -25,22 +27,11 @@ class BatchOutcome:
     written: bool = False  # the model run wrote the window (whatever its checks said)
 
 
-def event_time_args(batch: Batch) -> list[str]:
-    """dbt's microbatch flags for a batch; dbt's end bound is exclusive."""
-    if isinstance(batch.end, datetime):
-        end = batch.end + timedelta(hours=1)
-        start = batch.start
-    else:
-        start = datetime.combine(batch.start, datetime.min.time())
-        end = datetime.combine(batch.end + timedelta(days=1), datetime.min.time())
-    return ["--event-time-start", start.isoformat(), "--event-time-end", end.isoformat()]
-
-
 def run_window(project: DbtProject, model: ModelInfo, batch: Batch, vars: Optional[dict] = None):
     """`dbt run` of the model for the batch window: vars, or microbatch's event-time flags;
     `vars` are the run's own (--vars), passed with every batch."""
-    if model.incremental_strategy == "microbatch":
-        return project.run_model(model, vars=dict(vars or {}), extra_args=event_time_args(batch))
+    if model.is_microbatch:
+        return project.run_model(model, vars=dict(vars or {}), event_time=batch.event_time_bounds())
     return project.run_model(model, vars={**(vars or {}), **batch.window_vars(*model.window_var_names)})
 
 
@@ -61,8 +52,6 @@ def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: b
     A batch whose checks fail after its model run has written the window is
     `written`: its rows stay (they are what the model produces for the window now),
     and the runner records it as written with its checks failed, not as nothing done."""
-    from backfill.verification import verify_batch
-
     started = time.monotonic()
     written, rows = False, None
     try:
@@ -72,9 +61,9 @@ def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: b
         written = True
         # PostgreSQL reports the rows the window's insert wrote; DuckDB does not, so count them.
         rows = outcome.rows_affected
-        if rows is None or model.incremental_strategy == "microbatch":
+        if rows is None or model.is_microbatch:
             rows = rows_in_window(project, model, batch)
-        checks = verify_batch(project, model, batch, rows, grain, vars) if verify else []
+        checks = check_batch(project, model, batch, grain, vars) if verify else []
         failed = [c for c in checks if c["status"] == "fail"]
         error = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
         return BatchOutcome(not failed, time.monotonic() - started, rows, error, checks, written=True)

@@ -8,6 +8,7 @@ import uuid
 
 import click
 
+from backfill.cli import options
 from backfill.errors import EXIT_FAILED
 
 EXAMPLES = """\b
@@ -21,10 +22,10 @@ Examples:
 
 @click.command(epilog=EXAMPLES, short_help="Run the reconciliation tests; report pass or fail per check.")
 @click.option("--select", "-s", "select", multiple=True, help="dbt selection of tests (repeatable); default every reconciliation test.")
-@click.option("--start", default=None, help="Only check this window (checks that set window_column): first day, inclusive.")
-@click.option("--end", default=None, help="Last day of the window, inclusive (with --start).")
-@click.option("--vars", "vars_text", default=None, help="Extra dbt vars, as YAML: '{region: eu}'.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
+@options.start("Only check this window (the checks that set window_column): its first day")
+@options.end("The window's last day (with --start)")
+@options.vars("the checks")
+@options.as_json("the results as one JSON document")
 @click.option("--history", is_flag=True, help="Append each result to <target schema>.backfill_reconcile_history.")
 @click.option("--webhook", default=None, metavar="URL", help="POST the failing checks as JSON to URL.")
 @click.option("--warn-error", is_flag=True, help="Treat checks of severity warn that found differences as failures.")
@@ -37,15 +38,13 @@ def reconcile(obj, select, start, end, vars_text, as_json, history, webhook, war
     in Python. Exits 1 when a check fails (or errors), so a scheduler can alert;
     checks of severity warn print WARN and pass unless --warn-error.
     """
-    from backfill.cli import parse_vars
-    from backfill.dbt_runner import DbtProject
+    from backfill.dbt import DbtProject
     from backfill.errors import InvalidInput
+    from backfill.periods import parse_range
     from backfill.reconcile import append_history, run_checks
     from backfill.webhook import check_url, post_json
 
-    from backfill.runner import parse_range
-
-    vars = parse_vars(vars_text)
+    vars = options.parse_vars(vars_text)
     if (start is None) != (end is None):
         raise InvalidInput("Give both --start and --end, or neither.")
     if start is not None:

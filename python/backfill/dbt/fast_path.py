@@ -1,5 +1,5 @@
 """Later batches of a model without a new dbt invocation (part of the dbt layer;
-only `dbt_runner` uses it).
+only `project.py` uses it).
 
 A `dbt run` invocation spends ~0.1 s before and after the model's SQL: flags, event
 logging, a fresh adapter, the relation cache, the selection, the thread pool,
@@ -13,7 +13,9 @@ that adapter: the same pre-hooks, materialization, post-hooks and relation cache
 
 Projects with on-run-start / on-run-end hooks keep one invocation per batch, so
 those hooks run per batch as they always did; `BACKFILL_INVOCATION_PER_BATCH=1`
-does that for any project.
+does that for any project, and so does a dbt whose versions the fast path was
+not tested on, or one missing an internal it needs (`versions.py`): it says so
+once in the debug log (`--debug`) and every batch is a full invocation.
 
 On PostgreSQL the session also keeps its connection from one batch to the next
 (`keep_connection`): dbt closes a node's connection when the node ends, and a
@@ -26,18 +28,84 @@ after each batch.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Optional
+
+from backfill.dbt.versions import fast_path_off_because
+
+log = logging.getLogger("backfill")
+
+# What the fast path reaches into, besides dbtRunner: if one is gone, the path stays off.
+_INTERNALS = [
+    ("dbt.task.run", "ModelRunner"),
+    ("dbt.task.test", "TestRunner"),
+    ("dbt.parser.sql", "SqlBlockParser"),
+    ("dbt.parser.manifest", "process_node"),
+    ("dbt.compilation", "Compiler"),
+    ("dbt.adapters.factory", "FACTORY"),
+    ("dbt.flags", "get_flags"),
+    ("dbt.flags", "set_flags"),
+    ("dbt_common.clients.jinja", "CallableMacroGenerator"),
+]
 
 
 def enabled() -> bool:
-    return os.environ.get("BACKFILL_INVOCATION_PER_BATCH", "").lower() not in ("1", "true", "yes")
+    """Whether batches after a model's first may skip the invocation: not switched off,
+    and a dbt the fast path was tested on with every internal it uses in place."""
+    if os.environ.get("BACKFILL_INVOCATION_PER_BATCH", "").lower() in ("1", "true", "yes"):
+        return False
+    return _off_because() is None
 
 
-def has_run_hooks(manifest) -> bool:
-    """on-run-start / on-run-end hooks (of the project or a package): they belong to invocations."""
-    return any(node.resource_type == "operation" for node in manifest.nodes.values())
+@lru_cache(maxsize=None)
+def _off_because() -> Optional[str]:
+    """Why the fast path is off on this dbt (said once in the debug log), or None."""
+    import importlib
+
+    reason = fast_path_off_because()
+    if reason is None:
+        for module, name in _INTERNALS:
+            try:
+                found = hasattr(importlib.import_module(module), name)
+            except ImportError:
+                found = False
+            if not found:
+                reason = f"dbt's {module}.{name}, which it uses, is not there"
+                break
+    if reason:
+        log.debug("The in-process fast path is off: %s; every batch is a full dbt invocation.", reason)
+    return reason
+
+
+def speed_up_invocations() -> None:
+    """dbt-common names the module that declared each adapter behaviour flag with
+    `inspect.stack()`, which reads the source lines of every frame; dbt declares
+    the flags anew on every invocation (28 flags, 0.06 s per invocation, more than
+    a small batch's SQL). Walking the frames' module names gives the same answer.
+    Only on the dbt-common versions the fast path was tested on."""
+    if fast_path_off_because() is not None:
+        return
+    try:
+        from dbt_common import behavior_flags
+    except ImportError:  # another dbt-common: leave it as it is
+        return
+    if not hasattr(behavior_flags.BehaviorFlagRendered, "_default_source"):
+        return
+
+    def default_source() -> str:
+        frame = sys._getframe(1)
+        while frame is not None:
+            name = frame.f_globals.get("__name__")
+            if name and name != behavior_flags.__name__:
+                return name
+            frame = frame.f_back
+        return "Unknown"
+
+    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(default_source)
 
 
 @dataclass
@@ -53,6 +121,8 @@ class ModelSession:
     def capture(cls, unique_id: str, manifest, base_vars: dict) -> Optional["ModelSession"]:
         """The session the `dbt run` that just finished left, if it can be reused."""
         from dbt.flags import get_flags
+
+        from backfill.dbt.manifest import has_run_hooks
 
         adapter = registered_adapter(manifest)
         if adapter is None or has_run_hooks(manifest):

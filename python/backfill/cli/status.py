@@ -6,15 +6,16 @@ import json
 
 import click
 
-from backfill.audit import DEFAULT_LOCK_TTL_SECONDS, INTERRUPTED, RUNNING, Audit
+from backfill.audit import RUNNING, derived_status, json_value
+from backfill.cli import options
 from backfill.errors import EXIT_CODES, BackfillError
 
 
 @click.command(epilog=EXIT_CODES)
-@click.option("--model", "-m", default=None, help="Only runs of this model.")
+@options.model("Only runs of this model", required=False)
 @click.option("--run", "run_id", default=None, help="One run, with all its batches.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1), help="How many recent runs.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@options.as_json("JSON")
 @click.pass_obj
 def status(obj, model, run_id, limit, as_json):
     """Show backfill runs and their batches, from the audit trail in the warehouse.
@@ -27,7 +28,8 @@ def status(obj, model, run_id, limit, as_json):
       python -m backfill status --model daily_metrics
       python -m backfill status --run 20240101T120000-ab12cd --json
     """
-    from backfill.dbt_runner import DbtProject
+    from backfill.audit import Audit
+    from backfill.dbt import DbtProject
 
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     audit = Audit(project)
@@ -64,29 +66,23 @@ def status(obj, model, run_id, limit, as_json):
         show_repair(runs[0])
 
 
-def _parsed(value):
-    """A JSON column read back: a string on some warehouses, already parsed on others."""
-    return json.loads(value) if isinstance(value, str) and value else value
-
-
 def as_json_run(run: dict) -> dict:
     """A run as --json shows it: options as an object, counts as numbers."""
-    return {**run, "options": _parsed(run["options"]) or {},
+    return {**run, "options": json_value(run["options"], {}),
             **{k: None if run[k] is None else int(run[k]) for k in ("batch_size", "batches_total", "batches_done")}}
 
 
 def as_json_batch(batch: dict) -> dict:
     """A batch as --json shows it: checks as a list, numbers as numbers."""
     number = lambda value, kind: None if value is None else kind(value)  # noqa: E731
-    return {**batch, "checks": _parsed(batch["checks"]) or [], "batch_index": int(batch["batch_index"]),
+    return {**batch, "checks": json_value(batch["checks"], []), "batch_index": int(batch["batch_index"]),
             "attempts": number(batch["attempts"], int), "rows_written": number(batch["rows_written"], int),
             "duration_s": number(batch["duration_s"], float)}
 
 
 def show_repair(run: dict) -> None:
     """A repair's checks, per period: what failed before the rerun and after it."""
-    options = run["options"]
-    options = json.loads(options) if isinstance(options, str) else (options or {})
+    options = json_value(run["options"], {})
     repair = (options.get("notes") or {}).get("repair") or {}
     if not repair.get("periods"):
         return
@@ -96,20 +92,16 @@ def show_repair(run: dict) -> None:
         click.echo(f"  {row['period']}  {', '.join(row['before'])}  →  {after}")
 
 
-def effective_status(audit: Audit, run: dict) -> dict:
-    """A run recorded as running whose lock is gone or stale was interrupted."""
-    run = dict(run)
-    if run["status"] == RUNNING:
-        holder = audit.lock_holder(run["model"])
-        if not holder or holder["run_id"] != run["run_id"] or audit._is_stale(holder, DEFAULT_LOCK_TTL_SECONDS):
-            run["status"] = INTERRUPTED
-    return run
+def effective_status(audit, run: dict) -> dict:
+    """A run recorded as running whose lock is gone or stale was interrupted (audit.derived_status)."""
+    holder = audit.lock_holder(run["model"]) if run["status"] == RUNNING else None
+    return {**run, "status": derived_status(run, holder)}
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("run_id", required=False)
-@click.option("--model", "-m", default=None, help="Resume the latest unfinished run of this model.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (one per event) instead of text.")
+@options.model("Resume the latest run of this model", required=False)
+@options.as_json()
 @click.pass_obj
 def resume(obj, run_id, model, as_json):
     """Finish a backfill run that failed or was killed.
@@ -129,9 +121,9 @@ def resume(obj, run_id, model, as_json):
     """
     import sys
 
-    from backfill.cli import finish
-    from backfill.dbt_runner import DbtProject
-    from backfill.progress import Progress
+    from backfill.cli.progress import Progress
+    from backfill.cli.run import finish
+    from backfill.dbt import DbtProject
     from backfill.runner import AmbiguousResume, resume_backfill
 
     progress = Progress(as_json=as_json)

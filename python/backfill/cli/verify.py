@@ -6,14 +6,15 @@ import sys
 
 import click
 
+from backfill.cli import options
 from backfill.errors import EXIT_FAILED
-from backfill.planning import GRAINS
+from backfill.periods import GRAINS
 
 
 @click.command()
-@click.option("--model", "-m", required=True, help="The incremental model to check (name or package.name).")
-@click.option("--start", required=True, help="First day (or hour) of the window, inclusive: YYYY-MM-DD.")
-@click.option("--end", required=True, help="Last day (or hour) of the window, inclusive: YYYY-MM-DD.")
+@options.model("The incremental model to check")
+@options.start("First day (or hour) of the window", required=True)
+@options.end("Last day (or hour) of the window", required=True)
 @click.option("--grain", default="day", show_default=True, help=f"Periods the report is broken into: {', '.join(GRAINS)}.")
 @click.option(
     "--precision",
@@ -21,8 +22,8 @@ from backfill.planning import GRAINS
     default=None,
     help="Compare numbers to this many decimal places (float noise of a recomputed sum is no change).",
 )
-@click.option("--vars", "vars_text", default=None, help="Extra dbt vars, as YAML: '{region: eu}'.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@options.vars("the recomputation")
+@options.as_json("the report as one JSON object")
 @click.pass_obj
 def verify(obj, model, start, end, grain, precision, vars_text, as_json):
     """Recompute MODEL over [--start, --end] and compare it with what is stored.
@@ -45,11 +46,10 @@ def verify(obj, model, start, end, grain, precision, vars_text, as_json):
     Exit codes: 0 the recomputation matches what is stored; 1 it differs (the
     report says where); 2 refused (bad input, unknown model, model not built).
     """
-    from backfill.cli import parse_vars
-    from backfill.dbt_runner import DbtProject
-    from backfill.verify import verify_window
+    from backfill.dbt import DbtProject
+    from backfill.recompute import verify_window
 
-    extra_vars = parse_vars(vars_text)
+    extra_vars = options.parse_vars(vars_text)
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     info = project.model(model)
     report = verify_window(project, info, start, end, grain, precision=precision, vars=extra_vars)

@@ -1,5 +1,6 @@
-"""Will a backfill change history, and where? Recompute a window beside the
-stored table and compare the two, without touching the stored table.
+"""Recompute a window beside the stored table and compare the two: will a
+backfill change history, and where? (`python -m backfill verify`, and what
+`run --verify-first` asks before it writes.) The stored table is never touched.
 
     report = verify_window(project, project.model("daily_metrics"), "2024-01-01", "2024-01-31")
     if report.differs:
@@ -30,9 +31,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Optional
 
-from backfill.dbt_runner import DbtProject, ModelInfo, describe_failure
+from typing import TYPE_CHECKING
+
+from backfill.model import ModelInfo, key_columns, require_period_column, unquoted
 from backfill.errors import BackfillError, DbtProjectError, InvalidInput, UnsupportedModel
-from backfill.planning import check_grain, format_bound, parse_bound, period_start
+from backfill.periods import check_grain, format_bound, parse_range, period_start
+
+if TYPE_CHECKING:
+    from backfill.dbt import DbtProject
 
 SAMPLE_KEYS_PER_PERIOD = 5
 SAMPLE_ROWS_FETCHED = 500
@@ -117,41 +123,15 @@ def _plain(value: Any) -> str:
 
 
 def period_column_of(model: ModelInfo) -> str:
-    column = model.period_column
-    if not column:
-        raise UnsupportedModel(
-            f"Model '{model.name}' declares no period column: set its event_time config "
-            "or meta: {backfill: {period_column: ...}}."
-        )
-    return _unquoted(str(column))
-
-
-def _unquoted(name: str) -> str:
-    """`"date"` (quoted in a config, as SQL) and `date` name the same column; the builders quote it."""
-    name = name.strip()
-    if len(name) > 1 and name[0] == name[-1] == '"':
-        return name[1:-1].replace('""', '"')
-    return name
-
-
-def key_columns_of(project: DbtProject, model: ModelInfo, period_column: str) -> list[str]:
-    """unique_key config, else meta.backfill.key, else the period column; the period column always included."""
-    node = project.manifest.nodes.get(model.unique_id)
-    configured = node.config.get("unique_key") if node is not None else None
-    configured = configured or model.backfill_settings.get("key")
-    if isinstance(configured, str):
-        configured = [part.strip() for part in configured.split(",") if part.strip()]
-    keys = [_unquoted(str(column)) for column in (configured or [])]
-    if period_column not in keys:
-        keys.append(period_column)
-    return keys
+    """The model's period column, unquoted: what the builders quote and compare on."""
+    return unquoted(require_period_column(model))
 
 
 # -- the work -----------------------------------------------------------------------
 
 
 def verify_window(
-    project: DbtProject,
+    project: "DbtProject",
     model: ModelInfo,
     start,
     end,
@@ -167,25 +147,21 @@ def verify_window(
     """
     started = time.monotonic()
     check_grain(grain)
-    start_bound = parse_bound(start, grain, option="--start")
-    end_bound = parse_bound(end, grain, option="--end", is_end=True)
-    if end_bound < start_bound:
-        raise InvalidInput(f"--start {start} is after --end {end}.")
+    start_bound, end_bound = parse_range(start, end, grain)
     if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int) or precision < 0):
         raise InvalidInput(f"--precision is a number of decimal places, 0 or more (got {precision}).")
     period_column = period_column_of(model)
-    keys = key_columns_of(project, model, period_column)
+    keys = key_columns(model, period_column)
     start_var, end_var = model.window_var_names
     window_vars = {**(vars or {}), start_var: format_bound(start_bound), end_var: format_bound(end_bound)}
 
-    node = project.manifest.nodes[model.unique_id]
     _check_built(project, model)
     sql = _compiled_sql(project, model, window_vars)
     # The comparison queries are dbt's own inline nodes: they read the window from the default var names.
     compare_vars = {**(vars or {}), "start_date": format_bound(start_bound), "end_date": format_bound(end_bound)}
     scratch = {
-        "database": node.database,
-        "schema": node.schema,
+        "database": model.database,
+        "schema": model.schema,
         "identifier": f"backfill_verify_{model.name}"[:45].lower() + "_" + uuid.uuid4().hex[:12],
     }
     _operation(project, "create_scratch_table", {**scratch, "sql": sql}, "create the scratch table")
@@ -212,7 +188,7 @@ def verify_window(
     )
 
 
-def _check_built(project: DbtProject, model: ModelInfo) -> None:
+def _check_built(project: "DbtProject", model: ModelInfo) -> None:
     if not model.relation_name:
         raise UnsupportedModel(f"Model '{model.name}' is {model.materialized}: it stores nothing to verify.")
     try:
@@ -227,7 +203,7 @@ class KeyNotUnique(UnsupportedModel):
     """The recomputed rows repeat the key verify matches them on: it would report changes that are not there."""
 
 
-def _refuse_a_key_that_repeats(project: DbtProject, model: ModelInfo, scratch: dict, keys: list[str]) -> None:
+def _refuse_a_key_that_repeats(project: "DbtProject", model: ModelInfo, scratch: dict, keys: list[str]) -> None:
     """Rows are matched on `keys`; when the model's own logic produces several rows per key,
     every such key would look "duplicated" on both sides and be reported as a change. Refuse
     before comparing. (Repeated keys in the stored rows alone are real: a rerun removes them.)"""
@@ -247,18 +223,18 @@ def _refuse_a_key_that_repeats(project: DbtProject, model: ModelInfo, scratch: d
     )
 
 
-def _compiled_sql(project: DbtProject, model: ModelInfo, window_vars: dict) -> str:
-    result = project.invoke(["compile", "--select", model.selector], vars=window_vars)
-    nodes = [r.node for r in (getattr(result.result, "results", None) or []) if r.node.unique_id == model.unique_id]
-    if not result.success or not nodes or not getattr(nodes[0], "compiled_code", None):
-        raise VerifyError(f"dbt could not compile {model.name} for the window: {describe_failure(result)}")
-    return nodes[0].compiled_code
+def _compiled_sql(project: "DbtProject", model: ModelInfo, window_vars: dict) -> str:
+    try:
+        return project.compile_model(model, window_vars)
+    except DbtProjectError as error:
+        raise VerifyError(error.message) from None
 
 
-def _operation(project: DbtProject, macro: str, args: dict, doing: str) -> None:
-    result = project.invoke(["run-operation", f"backfill.{macro}", "--args", json.dumps(args)])
-    if not result.success:
-        raise VerifyError(f"Could not {doing} {args['schema']}.{args['identifier']}: {describe_failure(result)}")
+def _operation(project: "DbtProject", macro: str, args: dict, doing: str) -> None:
+    try:
+        project.operation(f"backfill.{macro}", args, f"Could not {doing} {args['schema']}.{args['identifier']}")
+    except DbtProjectError as error:
+        raise VerifyError(error.message) from None
 
 
 def _jinja_string(value: str) -> str:
