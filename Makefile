@@ -29,6 +29,7 @@ demo: install
 
 lint: install
 	$(BIN)/sqlfluff lint --disable-progress-bar models snapshots macros tests integration_tests/models
+	$(BIN)/ruff check --select F --no-cache python bench
 
 # Tests run in parallel, one worker per core; a module's tests stay on one worker
 # (they share its warehouse fixture). TEST_WORKERS=0 runs them in this process.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from backfill import gaps
+from backfill import no_gaps
 from backfill.dbt import DbtProject
 from backfill.model import ModelInfo
 from backfill.periods import after, as_bound, format_bound
@@ -43,8 +43,8 @@ def gap_checks(project: DbtProject, model: ModelInfo, batch: Batch, grain: str,
                vars: Optional[dict] = None) -> list[dict]:
     """The model's no_gaps tests (or the plain check) over the whole periods inside the window."""
     checks = []
-    for check in gaps.no_gaps_checks(project, model, grain):
-        outcome = gaps.apply_check(project, model, check, batch.start, batch.end, whole_periods=True, vars=vars)
+    for check in no_gaps.no_gaps_checks(project, model, grain):
+        outcome = no_gaps.apply_check(project, model, check, batch.start, batch.end, whole_periods=True, vars=vars)
         if not outcome.checked:
             detail = f"no whole {outcome.grain} lies inside the window: not checked"
         elif outcome.ranges:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import WAREHOUSES, Warehouse, _warehouse_kind, make_user_project, usable_warehouse
+from conftest import WAREHOUSES, Warehouse, make_user_project, usable_warehouse
 
 from backfill.demo_data import (
     BILLING_DOUBLE_BILLED_DAY,

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import REPO, WAREHOUSES, _warehouse_kind, make_user_project, usable_warehouse
+from conftest import REPO, WAREHOUSES, make_user_project, usable_warehouse
 
 pytestmark = pytest.mark.slow
 

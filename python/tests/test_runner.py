@@ -2,11 +2,9 @@
 concurrency, microbatch models — on DuckDB and PostgreSQL."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest

@@ -147,18 +147,18 @@ def missing_total(ranges):
 def applied_line(report) -> str:
     """Which check this was and what it applied, in one line."""
     check = report.check
-    options = [f"grain {check.grain}", f"min_rows {check.min_rows}"]
+    applied = [f"grain {check.grain}", f"min_rows {check.min_rows}"]
     if check.partition_by:
-        options.append("partition_by " + ", ".join(check.partition_by))
+        applied.append("partition_by " + ", ".join(check.partition_by))
     excluded = check.shown_exclude if check.test else list(check.exclude)
     if excluded:
-        options.append("exclude " + (", ".join(map(str, excluded)) if isinstance(excluded, list) else str(excluded)))
+        applied.append("exclude " + (", ".join(map(str, excluded)) if isinstance(excluded, list) else str(excluded)))
     if check.where:
-        options.append(f"where {check.where}")
+        applied.append(f"where {check.where}")
     if not check.test:
-        return f"Checked: the plain check ({'; '.join(options)}), no backfill.no_gaps test of the model."
+        return f"Checked: the plain check ({'; '.join(applied)}), no backfill.no_gaps test of the model."
     given = (f"; from the command line: {', '.join(report.overridden)}" if report.overridden else "")
-    return f"Checked as the model's test {check.test} declares it ({'; '.join(options)}{given})."
+    return f"Checked as the model's test {check.test} declares it ({'; '.join(applied)}{given})."
 
 
 def print_table(check, ranges) -> None:

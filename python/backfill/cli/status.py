@@ -82,8 +82,8 @@ def as_json_batch(batch: dict) -> dict:
 
 def show_repair(run: dict) -> None:
     """A repair's checks, per period: what failed before the rerun and after it."""
-    options = json_value(run["options"], {})
-    repair = (options.get("notes") or {}).get("repair") or {}
+    stored = json_value(run["options"], {})
+    repair = (stored.get("notes") or {}).get("repair") or {}
     if not repair.get("periods"):
         return
     click.echo("\nRepair, per period: checks failing before → after:")
