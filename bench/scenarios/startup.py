@@ -41,7 +41,7 @@ def run(context: Context) -> report.Table:
     help_seconds = median(timings["python -m backfill run --help"])
     dbt_import = median(timings["import dbt.cli.main (what --help no longer pays)"])
     table = report.Table(
-        title="Scenario 6 — start-up: the command line before any work",
+        title="6. Start-up: the command line before any work",
         intro=(f"Median of {REPETITIONS} runs each, round-robin, as separate processes. The help of every command "
                "imports no dbt module (python/tests/test_layers.py), so it costs what Python and click cost."),
         headers=["command", "median s", "fastest–slowest"],

@@ -53,7 +53,8 @@ def test_quick_benchmark_runs_every_scenario_and_cleans_up(postgres, tmp_path):
 
     text = report.read_text()
     for title in ("### 1. Backfill throughput", "### 2. Gap-aware backfill", "### 3. Gap detection",
-                  "### 4. Reconciliation of two", "### 5. Reconciliation as the tables grow"):
+                  "### 4. Reconciliation of two", "### 5. Reconciliation as the tables grow",
+                  "### 6. Start-up"):
         assert title in text
         assert title.removeprefix("### ") in result.stdout  # the tables are printed too
     assert "## Machine" in text and "dbt-core" in text and "PostgreSQL" in text
@@ -62,5 +63,5 @@ def test_quick_benchmark_runs_every_scenario_and_cleans_up(postgres, tmp_path):
 
     (numbers,) = (tmp_path / "results").glob("*.json")
     run = json.loads(numbers.read_text())
-    assert len(run["tables"]) == 5
+    assert len(run["tables"]) == 6
     assert leftover_schemas(run["run_id"]) == []
