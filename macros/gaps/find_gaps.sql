@@ -185,10 +185,14 @@
 {% macro _expected_partitions(partitions, partition_names) %}
     {#- The `partitions` argument of find_gaps (a relation, a query, or a list of them) as one select of
         the partition columns, named as the checked relation names them, or none. Each source's columns
-        are found by the package's identifier rule. -#}
+        are found by the package's identifier rule. Nothing is read at parse time. -#}
+    {%- if not execute or partitions is none -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set sources = [] -%}
-    {%- for source in (partitions if (partitions is iterable and partitions is not string
-                                       and partitions.identifier is not defined) else [partitions])
+    {#- a relation is tested first: asking whether dbt's relation is iterable raises an error -#}
+    {%- for source in (partitions if (partitions is not string and partitions.identifier is not defined
+                                       and partitions is iterable) else [partitions])
         if source is not none and not (source is string and not (source | trim)) -%}
         {%- do sources.append(source) -%}
     {%- endfor -%}
@@ -199,12 +203,10 @@
     {%- for source in sources -%}
         {%- set is_relation = source is not string and source.identifier is defined -%}
         {%- set from_item = source if is_relation else '(' ~ source ~ ') as expected_partitions' -%}
-        {%- set names = none if (is_relation or not execute) else get_columns_in_query(source) -%}
+        {%- set names = none if is_relation else get_columns_in_query(source) -%}
         {%- set columns = backfill._resolved_columns(
-            partition_names, source if is_relation else 'partitions', columns=names) if execute
-            else partition_names -%}
-        {%- do selects.append('select ' ~ (columns | map(attribute='sql') | join(', ') if execute
-            else columns | join(', ')) ~ ' from ' ~ from_item) -%}
+            partition_names, source if is_relation else 'partitions', columns=names) -%}
+        {%- do selects.append('select ' ~ columns | map(attribute='sql') | join(', ') ~ ' from ' ~ from_item) -%}
     {%- endfor -%}
     {{ return(selects | join('\n        union all\n        ')) }}
 {% endmacro %}

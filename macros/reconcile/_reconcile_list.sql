@@ -4,7 +4,7 @@
         {{ return([]) }}
     {%- elif value is string -%}
         {{ return([value]) }}
-    {%- elif value is iterable and value is not mapping -%}
+    {%- elif value.identifier is not defined and value is iterable and value is not mapping -%}
         {%- for item in value if item is not string -%}
             {{ exceptions.raise_compiler_error(
                 "backfill." ~ test_name ~ ": " ~ argument ~ " must list column names, got " ~ (value | string)) }}

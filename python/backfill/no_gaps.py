@@ -52,8 +52,9 @@ _CHECK_ARGUMENTS = CHECK_RELATION + """
 {%- set partition_by = @partition_by@ -%}
 {%- set exclude = @exclude@ -%}
 {%- set declared_partitions = @partitions@ -%}
-{%- set partitions = (declared_partitions | list) if (declared_partitions is iterable
-    and declared_partitions is not string and declared_partitions.identifier is not defined)
+{#- a relation is tested first: asking whether dbt's relation is iterable raises an error -#}
+{%- set partitions = (declared_partitions | list) if (declared_partitions is not string
+    and declared_partitions.identifier is not defined and declared_partitions is iterable)
     else [declared_partitions] -%}
 {%- if partition_by and (check.start is not none or check.end is not none) -%}
     {%- do partitions.append(backfill.period_counts(checked, check.column, grain=grain, start=test_start,

@@ -284,3 +284,59 @@ print(json.dumps({{"direct": direct, "operation": bool(operation.success),
         assert done["options"] == {"note": NASTY}
     finally:
         store.drop()
+
+
+FALLBACK_SCRIPT = """
+import json, logging, sys
+logging.basicConfig(stream=sys.stderr, format="%(name)s: %(message)s")
+logging.getLogger("backfill").setLevel(logging.DEBUG)
+from backfill.dbt import DbtProject
+from backfill.runner import run_backfill
+
+project = DbtProject({project_dir!r})
+for start, end in [("2024-02-26", "2024-03-04"), ("2024-02-28", "2024-03-01")]:
+    report = run_backfill("windowed_days", project=project, start=start, end=end, batch_size=2)
+    assert report.succeeded, [result.message for result in report.results]
+print(json.dumps({{"direct_runs": project.direct_model_runs, "direct_tests": project.direct_test_runs}}))
+"""
+
+
+def audit_trail(store) -> list[tuple]:
+    runs = store.sql(f"select status, range_start, range_end, batches_total, batches_done "
+                     f"from {store.schema}.backfill_runs order by started_at")
+    batches = store.sql(f"select runs.range_start, batches.batch_index, batches.window_start, batches.window_end, "
+                        f"batches.status, batches.attempts, batches.rows_written, batches.checks "
+                        f"from {store.schema}.backfill_batches as batches "
+                        f"join {store.schema}.backfill_runs as runs on runs.run_id = batches.run_id "
+                        f"order by runs.started_at, batches.batch_index")
+    return runs + [batch[:-1] + (json.dumps([(c["name"], c["status"]) for c in json.loads(batch[-1])]),)
+                   for batch in batches]
+
+
+@pytest.mark.parametrize("kind", WAREHOUSES)
+def test_an_untested_dbt_falls_back_to_invocations_with_the_same_tables_and_audit_trail(kind, tmp_path):
+    # The same two runs, on the installed dbt and on one whose dbt-common the fast path was not
+    # tested on (a dist-info earlier on the path is what importlib.metadata then reports).
+    kind = usable_warehouse(kind)
+    outcomes = {}
+    for name in ["tested", "untested"]:
+        store = user_project(tmp_path / name, kind)
+        try:
+            if name == "untested":
+                shadow = tmp_path / "shadow" / "dbt_common-1.99.0.dist-info"
+                shadow.mkdir(parents=True)
+                (shadow / "METADATA").write_text("Metadata-Version: 2.1\nName: dbt-common\nVersion: 1.99.0\n")
+                store.env["PYTHONPATH"] = str(shadow.parent)
+            result = store.python(FALLBACK_SCRIPT.format(project_dir=str(store.project_dir)))
+            outcomes[name] = (json.loads(result.stdout.strip().splitlines()[-1]), table(store), audit_trail(store),
+                              [line for line in result.stderr.splitlines() if "fast path is off" in line])
+        finally:
+            store.drop()
+    (tested_runs, tested_table, tested_audit, tested_said) = outcomes["tested"]
+    (untested_runs, untested_table, untested_audit, untested_said) = outcomes["untested"]
+    assert tested_runs["direct_runs"] == 5 and tested_said == [], outcomes["tested"]
+    assert untested_runs == {"direct_runs": 0, "direct_tests": 0}, untested_runs
+    assert untested_table == tested_table and len(tested_table) == 8
+    assert untested_audit == tested_audit and len(tested_audit) == 2 + 4 + 2
+    # Why, said once (in the debug log), not once per batch.
+    assert len(untested_said) == 1 and "dbt-common 1.99.0 is outside the versions" in untested_said[0], untested_said

@@ -110,8 +110,25 @@ models:
               config: {severity: warn}
 """
 
+# Every store the shop has, one of which (3) never sold anything: a partition without a row.
+SHOP_STORES_YML = """
+version: 2
+models:
+  - name: shop_stores
+    columns:
+      - name: sold_on
+        data_tests:
+          - backfill.no_gaps:
+              name: shop_stores_every_listed_store
+              arguments: {partition_by: [store_id], partitions: ref('shop_store_list')}
+              config: {severity: warn}
+"""
+
 FILES = {
     "seeds/shop_events.csv": shop_events_csv(),
+    "seeds/shop_store_list.csv": "store_id\n1\n2\n3\n",
+    "models/shop_stores.sql": SHOP_DAILY,
+    "models/shop_stores.yml": SHOP_STORES_YML,
     "seeds/shop_holidays.csv": "holiday\n2024-03-02\n",
     "seeds/hourly_events.csv": hourly_events_csv(),
     "seeds/_gap_seeds.yml": SEEDS_YML,
@@ -133,7 +150,7 @@ def shop(request, tmp_path_factory):
     """The user's project with every model built once over the whole source."""
     store = make_user_project(tmp_path_factory.mktemp("shop"), _warehouse_kind(request), FILES)
     store.dbt("seed")
-    store.dbt("run", "--select", "shop_daily", "shop_open", "shop_plain", "shop_misnamed", "hourly", "no_sales")
+    store.dbt("run", "--select", "shop_daily", "shop_stores", "shop_open", "shop_plain", "shop_misnamed", "hourly", "no_sales")
     yield store
     store.drop()
 
@@ -248,6 +265,20 @@ def test_a_partition_absent_from_a_whole_window_is_still_missing_there(shop):
     # --gaps-only over that one day plans it too (the test's partitions, not the day's).
     assert planned(shop, "-m", "shop_daily", "--gaps-only", "--start", "2024-02-28", "--end", "2024-02-28") == [
         ("2024-02-28", "2024-02-28")]
+
+
+def test_a_test_can_name_partitions_that_have_no_row_at_all(shop):
+    # Store 3 is in the test's `partitions` and never sold: `dbt test` fails on it ...
+    tested = shop.dbt("test", "--select", "shop_stores_every_listed_store", check=False)
+    assert "WARN" in tested.stdout and "shop_stores_every_listed_store" in tested.stdout, tested.stdout
+    # ... and so does every batch of the runner, for store 3 over the batch's window, next to store 2.
+    checks = run_checks(shop, "-m", "shop_stores", "--start", "2024-02-27", "--end", "2024-02-28")
+    assert {start: by_name["shop_stores_every_listed_store"]["detail"] for start, by_name in checks.items()} == {
+        "2024-02-27": "missing 2024-02-27 (store_id=3)",
+        "2024-02-28": "missing 2024-02-28 (store_id=2), 2024-02-28 (store_id=3)"}
+    found = gaps_json(shop, "-m", "shop_stores", "--start", "2024-02-26", "--end", "2024-03-04")
+    assert [gap for gap in found["gaps"] if gap["store_id"] == 3] == [
+        {"store_id": 3, "gap_start": "2024-02-26", "gap_end": "2024-03-04", "missing_periods": 8}], found
 
 
 def test_a_clipped_window_is_judged_at_each_tests_own_grain_inside_it(shop):

@@ -64,21 +64,24 @@ def enabled() -> bool:
 @lru_cache(maxsize=None)
 def _off_because() -> Optional[str]:
     """Why the fast path is off on this dbt (said once in the debug log), or None."""
-    import importlib
-
-    reason = fast_path_off_because()
-    if reason is None:
-        for module, name in _INTERNALS:
-            try:
-                found = hasattr(importlib.import_module(module), name)
-            except ImportError:
-                found = False
-            if not found:
-                reason = f"dbt's {module}.{name}, which it uses, is not there"
-                break
+    reason = fast_path_off_because() or missing_internal(_INTERNALS)
     if reason:
         log.debug("The in-process fast path is off: %s; every batch is a full dbt invocation.", reason)
     return reason
+
+
+def missing_internal(internals: list[tuple[str, str]]) -> Optional[str]:
+    """The first of dbt's `(module, name)` internals that is not there, as a sentence, or None."""
+    import importlib
+
+    for module, name in internals:
+        try:
+            found = hasattr(importlib.import_module(module), name)
+        except ImportError:
+            found = False
+        if not found:
+            return f"dbt's {module}.{name}, which it uses, is not there"
+    return None
 
 
 def speed_up_invocations() -> None:

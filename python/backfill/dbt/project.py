@@ -26,6 +26,10 @@ from typing import Any, Optional
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
+from backfill.dbt.versions import refuse_unsupported_dbt  # noqa: E402
+
+refuse_unsupported_dbt()  # before dbt is imported: dbt 2 or a missing dbt gets one sentence
+
 from dbt.cli.main import dbtRunner  # noqa: E402
 
 from backfill.dbt import fast_path, manifest as manifest_queries  # noqa: E402
