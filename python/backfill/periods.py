@@ -33,6 +33,11 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2})(?::(\d{2}))?(?::(\d{2}))?$")
 
 
+# The dates a bound may name: the period after the last one (a window's half-open end,
+# the next month) must still be a date, and the warehouses hold every one of them.
+FIRST_DATE, LAST_DATE = date(1, 1, 1), date(9998, 12, 31)
+
+
 def check_grain(grain: str) -> str:
     """The grain, or the one sentence that refuses it."""
     if grain not in GRAINS:
@@ -49,11 +54,13 @@ def parse_bound(text, grain: str, *, option: str, is_end: bool = False) -> Bound
     start its first hour, as an end its last hour."""
     check_grain(grain)
     raw = str(text).strip()
+    text = _shown(text)
     if _DATE.match(raw):
         try:
             day = date.fromisoformat(raw)
         except ValueError:
             raise InvalidInput(f"{option} '{text}' is not a real date.") from None
+        _check_in_range(day, text, option)
         if grain == "hour":
             return datetime(day.year, day.month, day.day, 23 if is_end else 0)
         return day
@@ -68,9 +75,35 @@ def parse_bound(text, grain: str, *, option: str, is_end: bool = False) -> Bound
         raise InvalidInput(f"{option} '{text}' is not the start of an hour.")
     try:
         day = date.fromisoformat(day_text)
-        return datetime(day.year, day.month, day.day, int(hour))
+        moment = datetime(day.year, day.month, day.day, int(hour))
     except ValueError:
         raise InvalidInput(f"{option} '{text}' is not a real date and hour.") from None
+    _check_in_range(day, text, option)
+    return moment
+
+
+def _shown(text) -> str:
+    """A value as a sentence may quote it: control characters (a newline) escaped."""
+    text = str(text)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
+def _check_in_range(day: date, text, option: str) -> None:
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise InvalidInput(f"{option} '{text}' is out of range: dates from {FIRST_DATE.isoformat()} "
+                           f"to {LAST_DATE.isoformat()} can be planned.")
+
+
+def count_periods(start: Bound, end: Bound, grain: str) -> int:
+    """How many periods of `grain` overlap the inclusive range [start, end], without listing them."""
+    first, last = period_start(start, grain), period_start(end, grain)
+    if last < first:
+        return 0
+    if grain == "hour":
+        return int((instant(last) - instant(first)) / timedelta(hours=1)) + 1
+    if grain == "month":
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    return (last - first).days // (7 if grain == "week" else 1) + 1
 
 
 def parse_optional_bound(value, grain: str, *, option: str, is_end: bool = False) -> Optional[Bound]:

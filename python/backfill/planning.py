@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from backfill.errors import InvalidInput
-from backfill.periods import (GRAINS, Bound, after, check_grain, format_bound, instant, last_in_period, parse_bound,
+from backfill.periods import (GRAINS, Bound, after, check_grain, count_periods, format_bound, instant, last_in_period, parse_bound,
                               parse_range, period_start, periods_between, windows_of_periods)
 
 __all__ = ["GRAINS", "Batch", "TooManyPeriods", "check_grain", "format_bound", "parse_bound", "parse_range",
@@ -45,36 +45,55 @@ class Batch:
         return start if start == end else f"{start} → {end}"
 
 
-def plan_run(start, end, grain: str = "day", batch_size: int = 1) -> list[Batch]:
+# A plan is held in memory and each batch is a dbt run: more than this is a mistake
+# (hours over centuries) more often than a plan, so it is refused unless raised.
+MAX_BATCHES = 100_000
+
+
+def plan_run(start, end, grain: str = "day", batch_size: int = 1, max_batches: int = MAX_BATCHES) -> list[Batch]:
     """Validate the range options and plan the batches (no I/O)."""
     check_grain(grain)
     start_bound, end_bound = parse_range(start, end, grain)
-    return plan_batches(start_bound, end_bound, grain, batch_size)
+    return plan_batches(start_bound, end_bound, grain, batch_size, max_batches)
 
 
-def plan_batches(start: Bound, end: Bound, grain: str = "day", batch_size: int = 1) -> list[Batch]:
+def check_batch_size(batch_size) -> int:
+    """The batch size, or the one sentence that refuses it."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise InvalidInput(f"--batch-size must be a whole number of periods, 1 or more (got {batch_size}).")
+    return batch_size
+
+
+def plan_batches(start: Bound, end: Bound, grain: str = "day", batch_size: int = 1,
+                 max_batches: int = MAX_BATCHES) -> list[Batch]:
     """Split the inclusive range [start, end] into batches of `batch_size` periods.
 
     Periods follow the calendar (ISO weeks, months); the first and the last
     batch are clipped to the range, so no batch reaches outside it.
     """
-    return plan_batches_for_ranges([(start, end)], grain, batch_size)
+    return plan_batches_for_ranges([(start, end)], grain, batch_size, max_batches)
 
 
 def plan_batches_for_ranges(
-    ranges: Iterable[Sequence[Bound]], grain: str = "day", batch_size: int = 1
+    ranges: Iterable[Sequence[Bound]], grain: str = "day", batch_size: int = 1, max_batches: int = MAX_BATCHES
 ) -> list[Batch]:
     """Batches for several inclusive ranges (gaps, failing periods), in order.
 
     A batch never spans two ranges, so what lies between them is not touched.
+    More than `max_batches` is refused, counted before any batch is listed.
     """
     check_grain(grain)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise InvalidInput(f"--batch-size must be a whole number of periods, 1 or more (got {batch_size}).")
-    batches: list[Batch] = []
-    for start, end in sorted((tuple(r) for r in ranges), key=lambda r: r[0]):
+    check_batch_size(batch_size)
+    ranges = sorted((tuple(r) for r in ranges), key=lambda r: r[0])
+    for start, end in ranges:
         if end < start:
             raise InvalidInput(f"The range ends ({format_bound(end)}) before it starts ({format_bound(start)}).")
+    total = sum(-(-count_periods(start, end, grain) // batch_size) for start, end in ranges)
+    if total > max_batches:
+        raise InvalidInput(f"The plan would have {total:,} batches of {batch_size} {grain}(s), more than "
+                           f"{max_batches:,}: narrow the range, raise --batch-size, or pass --max-batches {total}.")
+    batches: list[Batch] = []
+    for start, end in ranges:
         starts = periods_between(start, end, grain)
         for offset in range(0, len(starts), batch_size):
             chunk = starts[offset : offset + batch_size]

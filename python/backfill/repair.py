@@ -24,7 +24,7 @@ from backfill.model import ModelInfo, check_backfillable, require_period_column,
 from backfill.periods import Bound, Window, as_bound, format_bound, parse_range, period_start
 from backfill.planning import Batch, period_windows, plan_repair
 from backfill.reconcile import as_list, fresh_failures
-from backfill.runner import run_backfill
+from backfill.runner import Options, run_backfill
 
 if TYPE_CHECKING:
     from backfill.dbt import DbtProject, TestInfo
@@ -335,6 +335,8 @@ def repair_model(
     start_bound, end_bound = parse_range(start, end, grain) if start is not None else (None, None)
     if not isinstance(max_periods, int) or max_periods < 1:
         raise InvalidInput(f"--max-periods must be a whole number, 1 or more (got {max_periods}).")
+    # Every option of the batches is checked now, before the checks run and store their failures.
+    Options(grain=grain, batch_size=batch_size, vars=dict(vars or {}), verify=verify, retries=retries).check()
     if project is None:
         from backfill.dbt import DbtProject
 

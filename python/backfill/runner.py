@@ -11,6 +11,7 @@ it happens (see audit.py), so a failed or killed run can be resumed.
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -23,12 +24,12 @@ from backfill.audit import (CHECK_FAILED, FAILED, INTERRUPTED, RUNNING, SUCCESS,
 from backfill.batch_checks import snapshots_without_versions
 from backfill.batch_run import BatchOutcome, execute_batch, init_worker, worker_execute
 from backfill.dbt import DbtProject
-from backfill.errors import BackfillError, InvalidInput
+from backfill.errors import EXIT_FAILED, BackfillError, BackfillFailed, InvalidInput
 from backfill.gaps import refuse_unusable_column
 from backfill.model import ModelInfo, check_backfillable, check_rerun_replaces
 from backfill.no_gaps import gap_windows
 from backfill.periods import check_grain, format_bound, parse_bound, parse_optional_bound, parse_range
-from backfill.planning import Batch, plan_batches_for_ranges, plan_run
+from backfill.planning import MAX_BATCHES, Batch, check_batch_size, plan_batches_for_ranges, plan_run
 from backfill.recompute import verify_window
 
 
@@ -117,15 +118,18 @@ class Options:
     sleep: float = 0.0
     concurrency: int = 1
     gaps_only: bool = False
+    max_batches: int = MAX_BATCHES
 
     def check(self) -> "Options":
         check_grain(self.grain)
-        for name, value, low in [("--retries", self.retries, 0), ("--concurrency", self.concurrency, 1)]:
+        check_batch_size(self.batch_size)
+        for name, value, low in [("--retries", self.retries, 0), ("--concurrency", self.concurrency, 1),
+                                 ("--max-batches", self.max_batches, 1)]:
             if not isinstance(value, int) or value < low:
                 raise InvalidInput(f"{name} must be a whole number, {low} or more (got {value}).")
         for name, value in [("--sleep", self.sleep), ("--backoff", self.backoff)]:
-            if value < 0:
-                raise InvalidInput(f"{name} must be 0 or more seconds (got {value}).")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise InvalidInput(f"{name} must be a finite number of seconds, 0 or more (got {value}).")
         return self
 
 
@@ -176,6 +180,7 @@ def run_backfill(
     sleep: float = 0.0,
     concurrency: int = 1,
     gaps_only: bool = False,
+    max_batches: int = MAX_BATCHES,
     windows: Optional[list] = None,
     notes: Optional[dict] = None,
     verify_first: bool = False,
@@ -208,15 +213,17 @@ def run_backfill(
     rows (gaps) do not count as overwriting history.
     """
     started = time.monotonic()
-    options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only).check()
+    options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only,
+                      max_batches).check()
     if windows is not None:
-        plan = plan_batches_for_ranges([parse_range(str(a), str(b), grain) for a, b in windows], grain, batch_size)
+        plan = plan_batches_for_ranges([parse_range(str(a), str(b), grain) for a, b in windows], grain, batch_size,
+                                       max_batches)
     elif gaps_only:
         start_bound, end_bound = parse_open_range(start, end, grain)
     else:
         if start is None or end is None:
             raise InvalidInput("--start and --end are both needed (or --gaps-only to backfill what is missing).")
-        plan = plan_run(start, end, grain, batch_size)
+        plan = plan_run(start, end, grain, batch_size, max_batches)
     project = project or DbtProject(project_dir, profiles_dir, target, options.vars)
     info = project.model(model)
     check_backfillable(info, verify)
@@ -230,7 +237,7 @@ def run_backfill(
     notify = on_event or (lambda kind, payload: None)
     facts = check_period_column(project, info, grain, notify)
     if gaps_only:
-        plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size, options.vars)
+        plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size, options.vars, max_batches)
     report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run, vars=dict(options.vars), started=started,
                        first_build=bool(info.period_column) and facts is None)
     if info.rerun_behaviour == "merged":
@@ -378,22 +385,36 @@ def _execute_batches(audit, info, run, plan, records, options, report, notify, f
             _run_concurrently(project, info, run, todo, options, report, notify, audit)
         else:
             _run_in_order(project, info, run, todo, options, report, notify, audit)
-    except BaseException as error:  # Ctrl-C or a crash: record it, then let it propagate
+        run.status = SUCCESS if report.succeeded else FAILED
+        run.finished_at = now_utc()
+        run.batches_done = report.done
+        run.error = report.failed[0].message if report.failed else None
+        if report.failed:
+            report.stop_reason = why_a_rerun_cannot_help(project, info, report.failed[0])
+        audit.record(info.name, run.run_id, run)
+        audit.release_lock(info.name, run.run_id)
+    except BaseException as error:  # Ctrl-C, a crash, an audit trail that cannot be written: record it, propagate
         run.status, run.error, run.finished_at = FAILED, f"{type(error).__name__}: {error}", now_utc()
+        run.batches_done = report.done
         _safely(audit.record, info.name, run.run_id, run)
         _safely(audit.release_lock, info.name, run.run_id)
+        written = [result for result in report.results if result.status in (SUCCESS, CHECK_FAILED)]
+        if isinstance(error, BackfillError) and error.exit_code != EXIT_FAILED and written:
+            # Not a refusal any more: batches were written, and exit 2 would say nothing was.
+            raise BackfillFailed(_stopped_after(run, written, len(plan), error)) from error
         raise
-    run.status = SUCCESS if report.succeeded else FAILED
-    run.finished_at = now_utc()
-    run.batches_done = report.done
-    run.error = report.failed[0].message if report.failed else None
-    if report.failed:
-        report.stop_reason = why_a_rerun_cannot_help(project, info, report.failed[0])
-    audit.record(info.name, run.run_id, run)
-    audit.release_lock(info.name, run.run_id)
     report.finished = time.monotonic()
     notify("finished", report)
     return report
+
+
+def _stopped_after(run: RunRecord, written: list, total: int, error: BackfillError) -> str:
+    """The sentence for a run stopped by an error after it had written batches."""
+    first, last = written[0].batch, written[-1].batch
+    span = format_bound(first.start) if len(written) == 1 and first.start == first.end else \
+        f"{format_bound(first.start)} … {format_bound(last.end)}"
+    return (f"The run stopped after writing {len(written)} of {total} batch(es) ({span}, kept): {error.message.rstrip('.')}. "
+            f"Once that is fixed, finish it with: python -m backfill resume {run.run_id}")
 
 
 def _start(record: BatchRecord, run, audit, info, notify, batch) -> None:
@@ -516,8 +537,10 @@ def check_concurrency(project: DbtProject) -> None:
         )
 
 
-def plan_gaps(project, info, start, end, grain, batch_size, vars: Optional[dict] = None) -> list[Batch]:
-    return plan_batches_for_ranges(gap_windows(project, info, start, end, grain, vars=vars), grain, batch_size)
+def plan_gaps(project, info, start, end, grain, batch_size, vars: Optional[dict] = None,
+              max_batches: int = MAX_BATCHES) -> list[Batch]:
+    return plan_batches_for_ranges(gap_windows(project, info, start, end, grain, vars=vars), grain, batch_size,
+                                   max_batches)
 
 
 def record_first_build(project: DbtProject, info: ModelInfo, batch: Batch, outcome: BatchOutcome) -> BatchOutcome:

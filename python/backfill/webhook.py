@@ -4,6 +4,7 @@ events, an internal alerting endpoint): one JSON document per run."""
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,6 +20,20 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(f"--webhook must be an http:// or https:// URL (got '{url}').")
     return url
+
+
+def reachable_problem(url: str) -> str | None:
+    """Why the webhook's host cannot be reached (a TCP connection to it, nothing sent), or None.
+
+    Asked before the checks run, so a run with nothing to post still says that the
+    alerting it relies on would not have worked."""
+    parts = urllib.parse.urlparse(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=TIMEOUT_SECONDS).close()
+    except OSError as error:
+        return f"the webhook could not be reached ({error.strerror or error})"
+    return None
 
 
 def post_json(url: str, payload: dict) -> int:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backfill.errors import InvalidInput
-from backfill.periods import (GRAINS, Window, after, as_bound, default_last_period, format_bound, instant, merge,
+from backfill.periods import (FIRST_DATE, GRAINS, LAST_DATE, Window, after, count_periods, as_bound, default_last_period, format_bound, instant, merge,
                               next_period, parse_bound, parse_range, period_start, periods_between, windows_of_periods)
 from backfill.planning import plan_batches
 
@@ -158,3 +158,46 @@ def test_the_windows_of_periods_hold_exactly_those_periods(days, grain):
 def test_a_bound_reads_back_as_it_was_written(bound):
     grain = "hour" if isinstance(bound, datetime) else "day"
     assert parse_bound(format_bound(bound), grain, option="--start") == bound
+
+
+# -- hostile input (issue 21): any text is a bound or one sentence, never a crash -----------
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=30), st.sampled_from(GRAINS), st.booleans())
+def test_any_text_is_a_bound_in_range_or_refused_in_one_sentence(text, grain, is_end):
+    try:
+        bound = parse_bound(text, grain, option="--end", is_end=is_end)
+    except InvalidInput as refused:
+        assert refused.message.startswith(("--end ", "Unknown grain")) and "\n" not in refused.message
+    else:
+        day = bound.date() if isinstance(bound, datetime) else bound
+        assert FIRST_DATE <= day <= LAST_DATE
+        after(bound)  # the period arithmetic never overflows on a bound that was accepted
+
+
+@settings(max_examples=200)
+@given(st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)), st.sampled_from(GRAINS))
+def test_every_date_the_arithmetic_could_overflow_on_is_refused(day, grain):
+    text = day.isoformat()
+    if FIRST_DATE <= day <= LAST_DATE:
+        bound = parse_bound(text, grain, option="--end", is_end=True)
+        assert next_period(period_start(bound, grain), grain) > bound
+    else:
+        with pytest.raises(InvalidInput, match="is out of range: dates from 0001-01-01 to 9998-12-31"):
+            parse_bound(text, grain, option="--end")
+
+
+@given(ranges())
+def test_periods_are_counted_without_listing_them(case):
+    grain, first, last = case
+    assert count_periods(first, last, grain) == len(periods_between(first, last, grain))
+
+
+def test_a_plan_of_more_batches_than_the_bound_is_refused_before_it_is_listed():
+    with pytest.raises(InvalidInput) as refused:
+        plan_batches(datetime(1, 1, 1, 0), datetime(9998, 12, 31, 23), "hour")  # 87 million hours: instant
+    assert refused.value.message == (
+        "The plan would have 87,640,656 batches of 1 hour(s), more than 100,000: narrow the range, raise "
+        "--batch-size, or pass --max-batches 87640656.")
+    assert len(plan_batches(date(2024, 1, 1), date(2024, 1, 31), "day", max_batches=31)) == 31

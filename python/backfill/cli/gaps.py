@@ -71,6 +71,8 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
         check_options(grain, start, end, (), 1, None, exclude)
     if tests and no_tests:
         raise InvalidInput("--test and --no-tests contradict each other: give one of them.")
+    if html_path:
+        options.check_writable_file(html_path, "--html")
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     info = project.model(model)
     refuse_unusable_column(project, info, period_column(info, column), grain or "day")
@@ -83,7 +85,10 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
         first = report.check.start or (counts[0].period_start if counts else None)
         last = report.check.end or default_last_period(report.check.grain)
         page = render_calendar(report.check, report.ranges, counts, first, last)
-        Path(html_path).write_text(page, encoding="utf-8")
+        try:
+            Path(html_path).write_text(page, encoding="utf-8")
+        except OSError as error:
+            raise InvalidInput(f"--html {html_path} could not be written: {error.strerror or error}.") from None
 
     if as_json:
         click.echo(json.dumps(gaps_document(reports), default=str))

@@ -8,6 +8,9 @@ what the range limits).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 import yaml
 
@@ -19,19 +22,20 @@ BOUND_FORMS = "YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour"
 
 def model(what: str, required: bool = True, multiple: bool = False):
     """--model/-m: a model of the project, by `name` or `package.name`."""
+    # No explicit default: click 8.3 takes `default=None` as a value given, and `required` would not hold.
     return click.option("--model", "-m", "models" if multiple else "model", required=required, multiple=multiple,
-                        default=None, help=f"{what} (name or package.name).")
+                        help=f"{what} (name or package.name).")
 
 
 def start(what: str, default: str = "", required: bool = False):
     """--start: the first period, inclusive."""
-    return click.option("--start", default=None, required=required,
+    return click.option("--start", required=required,
                         help=f"{what}, inclusive: {BOUND_FORMS}.{_default(default)}")
 
 
 def end(what: str, default: str = "", required: bool = False):
     """--end: the last period, inclusive."""
-    return click.option("--end", default=None, required=required,
+    return click.option("--end", required=required,
                         help=f"{what}, inclusive: {BOUND_FORMS}.{_default(default)}")
 
 
@@ -82,6 +86,20 @@ def yaml_problem(error: "yaml.YAMLError") -> str:
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     mark = getattr(error, "problem_mark", None)
     return f"{problem} (column {mark.column + 1})" if mark is not None else problem
+
+
+def check_writable_file(path: str, option: str) -> Path:
+    """A file an option will write (--html): its folder must exist and take files, checked
+    before anything runs."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InvalidInput(f"{option} {path} is a folder: give a file name, e.g. {target / 'gaps.html'}.")
+    if not folder.is_dir():
+        raise InvalidInput(f"{option} {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise InvalidInput(f"{option} {path} cannot be written: no permission to write in {folder}.")
+    return target
 
 
 def _default(text: str) -> str:

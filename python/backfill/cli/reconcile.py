@@ -42,7 +42,7 @@ def reconcile(obj, select, start, end, vars_text, as_json, history, webhook, war
     from backfill.errors import InvalidInput
     from backfill.periods import parse_range
     from backfill.reconcile import append_history, run_checks
-    from backfill.webhook import check_url, post_json
+    from backfill.webhook import check_url, post_json, reachable_problem
 
     vars = options.parse_vars(vars_text)
     if (start is None) != (end is None):
@@ -51,8 +51,10 @@ def reconcile(obj, select, start, end, vars_text, as_json, history, webhook, war
         # the same refusals as `run`: a real date each, the start not after the end
         first, last = parse_range(start, end, "day")
         vars.update({"start_date": first.isoformat(), "end_date": last.isoformat()})
+    unreachable = None
     if webhook:
         check_url(webhook)
+        unreachable = reachable_problem(webhook)
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     checks = run_checks(project, select=list(select) or None, vars=vars)
     failing = [c for c in checks if c.status in ("fail", "error") or (warn_error and c.status == "warn")]
@@ -70,7 +72,9 @@ def reconcile(obj, select, start, end, vars_text, as_json, history, webhook, war
         append_history(project, checks, invocation_id, vars)
         if not as_json:
             click.echo(f"Appended {len(checks)} result(s) to backfill_reconcile_history.")
-    if webhook and failing:
+    if unreachable:
+        problems.append(f"Could not post to --webhook: {unreachable}.")
+    elif webhook and failing:
         try:
             post_json(webhook, webhook_payload(failing, checks, invocation_id, project))
             if not as_json:

@@ -9,6 +9,7 @@ import click
 from backfill.cli import options
 from backfill.errors import EXIT_CODES, EXIT_FAILED, InvalidInput
 from backfill.periods import GRAINS
+from backfill.planning import MAX_BATCHES
 
 
 @click.command(epilog=EXIT_CODES)
@@ -33,11 +34,13 @@ from backfill.periods import GRAINS
 @click.option("--accept-changes", is_flag=True, help="With --verify-first: overwrite history that would change.")
 @click.option("--allow-append", is_flag=True,
               help="Run a model that only appends (no delete_window pre-hook, no unique_key): reruns duplicate rows.")
+@click.option("--max-batches", default=MAX_BATCHES, show_default=True, type=int,
+              help="Refuse a plan of more batches than this (hours over years is more often a typo than a plan).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
 @options.as_json()
 @click.pass_obj
 def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
-        concurrency, verify_first, accept_changes, allow_append, dry_run, as_json):
+        concurrency, max_batches, verify_first, accept_changes, allow_append, dry_run, as_json):
     """Backfill MODEL over [--start, --end] in batches, one dbt run per batch.
 
     Each batch receives the window as the vars start_date / end_date (inclusive
@@ -66,8 +69,6 @@ def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify
     if len(models) > 1:
         raise InvalidInput(f"--model is given {len(models)} times ({', '.join(models)}): a run backfills one "
                            "model, so run them one at a time.")
-    if batch_size < 1:
-        raise InvalidInput(f"--batch-size must be 1 or more (got {batch_size}).")
     progress = Progress(as_json=as_json)
     report = run_backfill(
         models[0],
@@ -82,6 +83,7 @@ def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify
         sleep=sleep,
         concurrency=concurrency,
         gaps_only=gaps_only,
+        max_batches=max_batches,
         verify_first=verify_first,
         accept_changes=accept_changes,
         allow_append=allow_append,

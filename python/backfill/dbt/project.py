@@ -33,7 +33,8 @@ refuse_unsupported_dbt()  # before dbt is imported: dbt 2 or a missing dbt gets 
 from dbt.cli.main import dbtRunner  # noqa: E402
 
 from backfill.dbt import fast_path, manifest as manifest_queries  # noqa: E402
-from backfill.dbt.failures import describe_failure, error_collector, one_line, raise_failure, warehouse_busy  # noqa: E402
+from backfill.dbt.failures import (describe_failure, error_collector, one_line, raise_failure,  # noqa: E402
+                                   warehouse_busy, yaml_failure)
 from backfill.dbt.manifest import SnapshotInfo, TestInfo, selector  # noqa: E402
 from backfill.dbt.profile import credentials_and_target, default_profiles_dir  # noqa: E402
 from backfill.errors import DbtProjectError  # noqa: E402
@@ -214,7 +215,8 @@ class DbtProject:
         result = dbtRunner(callbacks=[error_collector(errors)]).invoke([*QUIET, "parse", *self._common_args()])
         result.error_messages = errors
         if not result.success or result.result is None:
-            raise DbtProjectError(f"dbt could not parse the project: {describe_failure(result)}")
+            broken_yaml = yaml_failure(str(result.exception or ""), self.project_dir)
+            raise DbtProjectError(broken_yaml or f"dbt could not parse the project: {describe_failure(result)}")
         self._manifest = result.result
         self._tests = None
         return self._manifest
