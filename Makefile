@@ -16,12 +16,12 @@ export DBT_PROFILES_DIR := $(CURDIR)
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))."; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@touch $@
 
 demo: install
@@ -49,7 +49,7 @@ unit: install
 #   make bench-quick  tiny sizes, a few minutes: bench/results/BENCHMARKS-quick.md
 # BENCH_ARGS passes options through, e.g. BENCH_ARGS='--warehouses postgres --scenarios 4'.
 BENCH_INSTALL = $(BIN)/python -c 'import pandas, reladiff' 2>/dev/null || \
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
 
 bench: install
 	@$(BENCH_INSTALL)
