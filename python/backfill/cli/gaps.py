@@ -61,8 +61,10 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     """
     from backfill.calendar_html import render_calendar
     from backfill.dbt import DbtProject
-    from backfill.gaps import check_options, default_last_period, period_column, period_counts, refuse_unusable_column
+    from backfill.gaps import (check_options, default_last_period, period_column, period_counts,
+                               refuse_unusable_column, relation_columns, split_names)
     from backfill.no_gaps import model_gap_reports, probe_grain
+    from backfill.sql_input import checked_column, checked_filter
 
     # Refuse what needs no project first (dates are checked again once the grain is known).
     check_options(probe_grain(grain, start, end), start, end, partition_by, 1 if min_rows is None else min_rows,
@@ -72,7 +74,16 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     if tests and no_tests:
         raise InvalidInput("--test and --no-tests contradict each other: give one of them.")
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
+    # SQL from the command line, checked before it reaches the warehouse (backfill.sql_input):
+    # --where one boolean expression, --column / --partition-by names of the table's real columns.
+    where = checked_filter("--where", where, project.adapter_type)
     info = project.model(model)
+    if column is not None or partition_by:
+        columns = relation_columns(project, info)
+        if column is not None:
+            checked_column("--column", column, columns, info.name)
+        for name in split_names(partition_by):
+            checked_column("--partition-by", name, columns, info.name)
     refuse_unusable_column(project, info, period_column(info, column), grain or "day")
     reports = model_gap_reports(project, info, column, grain, start, end, partition_by, min_rows, where, exclude,
                                 tests, use_tests=not no_tests)
