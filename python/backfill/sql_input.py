@@ -126,10 +126,11 @@ def checked_column(option: str, value: str, columns: Optional[Iterable[str]], re
     """`value`, a column named on the command line, when it names one of `columns` (the relation's
     real columns; None when they cannot be read, e.g. the table is not built) by the package's
     identifier rule: a plain name ignoring case, a quoted name exactly. Anything else — an
-    expression — is refused in one sentence naming the option, the value and the columns."""
+    expression — is refused in one sentence naming the option, the value and the columns; a name
+    the relation does not have, in the sentence the macros say it in (`_resolved_columns`)."""
     text = str(value).strip()
     names = None if columns is None else [str(name) for name in columns]
-    has = f" (it has: {', '.join(sorted(names))})" if names else ""
+    has = f" (it has: {', '.join(sorted(names, key=str.lower))})" if names else ""
     if not (_PLAIN_NAME.match(text) or _QUOTED_NAME.match(text)):
         raise InvalidInput(f"{option} '{text}' is not a column of {relation}{has}: on the command line a column "
                            "is a name; an expression belongs in the model's YAML.")
