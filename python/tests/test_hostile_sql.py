@@ -25,6 +25,9 @@ def built(demo_warehouse):
     """The demo data with daily_metrics built, a canary table and a canary sequence."""
     store = demo_warehouse
     store.dbt("run", "--select", "daily_metrics")
+    # an audit trail to read: `status` and `resume` filter it on what they are given
+    store.cli("run", "--model", "daily_metrics", "--start", "2024-01-02", "--end", "2024-01-02", "--no-verify",
+              check=True)
     store.sql(f'create table "{store.schema}".canary as select 1 as n')
     store.sql(f'create sequence "{store.schema}".canary_seq')
     return store
@@ -106,6 +109,17 @@ HOSTILE = [
 ]
 
 
+# Values the audit trail is filtered on: the query is a Jinja template, so a `{{ }}` in them would run.
+JINJA_DROP = "{{{{ run_query('drop table {schema}.canary') }}}}"
+AUDIT_READS = [
+    pytest.param(["status", "--run", JINJA_DROP], "No backfill run '{{ run_query(", id="status-run-jinja"),
+    pytest.param(["status", "--run", "x' or '1' = '1"], "No backfill run 'x' or '1' = '1'", id="status-run-quote"),
+    pytest.param(["status", "--model", JINJA_DROP, "--run", "nothing"], "No backfill run 'nothing'",
+                 id="status-model-jinja"),
+    pytest.param(["resume", JINJA_DROP], "{{ run_query(", id="resume-jinja"),
+]
+
+
 def _filled(values, store) -> list[str]:
     return [value.format(schema=store.schema, seq=sequence_name(store)) for value in values]
 
@@ -160,3 +174,24 @@ def test_a_legitimate_option_still_works(built, args, exit_code, gaps):
     document = json.loads(result.stdout)
     if gaps is not None:
         assert document["gaps"] == gaps
+
+
+@pytest.mark.parametrize("args, fragment", AUDIT_READS)
+def test_a_hostile_run_id_or_model_is_text_to_the_audit_trail(built, args, fragment):
+    ensure_canary(built)
+    before = state(built)
+    result = built.cli(*_filled(args, built))
+    after = state(built)
+    assert after == before, f"the warehouse changed: {before} -> {after}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    error = result.stderr.strip()
+    assert error.startswith("Error: ") and len(error.splitlines()) == 1, error
+    assert fragment.format(schema=built.schema) in error, error
+
+
+def test_status_still_finds_a_run_by_its_id_and_model(built):
+    listed = json.loads(built.cli("status", "--model", "daily_metrics", "--json", check=True).stdout)
+    run_id = listed["runs"][0]["run_id"]
+    one = json.loads(built.cli("status", "--run", run_id, "--json", check=True).stdout)
+    assert [run["run_id"] for run in one["runs"]] == [run_id] and one["batches"]

@@ -15,15 +15,18 @@ from backfill.errors import EXIT_FAILED, InvalidInput
 @click.command()
 @options.model("The model to check")
 @click.option("--column", "-c", default=None,
-              help="Date or timestamp column. Default: the model's meta backfill.period_column, else its event_time.")
+              help="Date or timestamp column, by name (an expression belongs in YAML). Default: the model's meta "
+                   "backfill.period_column, else its event_time.")
 @options.grain("Period (default: the test's, else day)", default=None)
 @options.start("First period", "the test's start, else the earliest value in the column")
 @options.end("Last period", "the test's end, else the last complete period before now (UTC)")
 @click.option("--partition-by", "partition_by", multiple=True,
-              help="Column(s) whose every value must have every period; repeat or comma-separate.")
+              help="Column name(s) whose every value must have every period; repeat or comma-separate.")
 @click.option("--min-rows", default=None, type=int,
               help="A period with fewer rows counts as missing. Default: the test's, else 1.")
-@click.option("--where", default=None, help="SQL filter on the checked rows, e.g. \"status = 'ok'\".")
+@click.option("--where", default=None,
+              help="SQL filter on the checked rows: one boolean expression of standard SQL functions, e.g. "
+                   "\"status = 'ok'\" (no ';', statement or custom function: those belong in the test's where: config).")
 @click.option("--exclude", multiple=True,
               help="A date that may be empty (holiday); with --grain hour a date names all 24 of its hours, "
                    "YYYY-MM-DD HH:00 one hour. Repeat or comma-separate.")
@@ -50,7 +53,8 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
 
     Exit 0 when nothing is missing, 1 when gaps were found, 2 when the request
     is refused (unknown model, column or test, a column that is not a date or
-    timestamp, bad grain or date, --end before --start).
+    timestamp, bad grain or date, --end before --start, a --where that is not
+    one boolean expression, a --column or --partition-by that is not a name).
 
     \b
     Examples:
