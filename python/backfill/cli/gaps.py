@@ -80,7 +80,8 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
     # SQL from the command line, checked before it reaches the warehouse (backfill.sql_input):
     # --where one boolean expression, --column / --partition-by names of the table's real columns.
-    where = checked_filter("--where", where, project.adapter_type)
+    if where is not None:
+        where = checked_filter("--where", where, _adapter_type(project))
     info = project.model(model)
     if column is not None or partition_by:
         columns = relation_columns(project, info)
@@ -113,6 +114,15 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
             click.echo(f"Calendar{shown} written to {html_path}.")
     if any(report.ranges for report in reports):
         sys.exit(EXIT_FAILED)
+
+
+def _adapter_type(project):
+    """The target's warehouse, for --where to be read in its dialect; None (generic SQL) when
+    the profile cannot be read here (dbt says why, in its own words, when it loads it)."""
+    try:
+        return project.adapter_type
+    except Exception:
+        return None
 
 
 def check_document(report, several: bool) -> dict:
