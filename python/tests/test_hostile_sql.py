@@ -110,7 +110,7 @@ HOSTILE = [
 
 
 # Values the audit trail is filtered on: the query is a Jinja template, so a `{{ }}` in them would run.
-JINJA_DROP = "{{{{ run_query('drop table {schema}.canary') }}}}"
+JINJA_DROP = '{{{{ run_query("drop table {schema}.canary") }}}}'
 AUDIT_READS = [
     pytest.param(["status", "--run", JINJA_DROP], "No backfill run '{{{{ run_query(", id="status-run-jinja"),
     pytest.param(["status", "--run", "x' or '1' = '1"], "No backfill run 'x' or '1' = '1'", id="status-run-quote"),
