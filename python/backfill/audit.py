@@ -271,7 +271,7 @@ class Audit:
         rows = self.project.query(
             "select model, run_id, host, pid, acquired_at, heartbeat_at "
             "from {{ backfill.audit_relation('backfill_locks') }} "
-            f"where model = '{_escape(model)}'"
+            f"where model = {_read_value('model')}", vars=_read_vars(model=model)
         )
         return rows[0] if rows else None
 
@@ -286,15 +286,16 @@ class Audit:
             return []
         conditions = []
         if model:
-            conditions.append(f"model = '{_escape(model)}'")
+            conditions.append(f"model = {_read_value('model')}")
         if run_id:
-            conditions.append(f"run_id = '{_escape(run_id)}'")
+            conditions.append(f"run_id = {_read_value('run_id')}")
         where = f"where {' and '.join(conditions)}" if conditions else ""
         rows = self.project.query(
             "select runs.*, (select count(*) from {{ backfill.audit_relation('backfill_batches') }} as batches "
             "where batches.run_id = runs.run_id and batches.status = 'success') as batches_succeeded "
             "from {{ backfill.audit_relation('backfill_runs') }} as runs "
-            f"{where} order by runs.started_at desc, runs.run_id desc limit {int(limit)}"
+            f"{where} order by runs.started_at desc, runs.run_id desc limit {int(limit)}",
+            vars=_read_vars(model=model, run_id=run_id),
         )
         for row in rows:  # progress as the batch rows tell it, up to date even mid-run
             row["batches_done"] = int(row.pop("batches_succeeded"))
@@ -305,7 +306,7 @@ class Audit:
             return []
         return self.project.query(
             "select * from {{ backfill.audit_relation('backfill_batches') }} "
-            f"where run_id = '{_escape(run_id)}' order by batch_index"
+            f"where run_id = {_read_value('run_id')} order by batch_index", vars=_read_vars(run_id=run_id)
         )
 
 
@@ -382,9 +383,24 @@ def _literal(value, kind: str) -> str:
     return f"cast({text} as timestamp)" if kind == "timestamp" else text
 
 
+# The values a read of the audit trail filters on (a model, a run id as typed after `status --run`
+# or `resume`): the query is a Jinja template dbt renders, so they are read from this var and
+# quoted there, never pasted into the template (a `{{ ... }}` in a run id stays text).
+_READ_VAR = "backfill_audit_read"
+
+
+def _read_value(name: str) -> str:
+    """The SQL string literal of a read's value `name`, as Jinja reading it from the var."""
+    return "'{{ var('" + _READ_VAR + "')['" + name + "'] | string | replace(\"'\", \"''\") }}'"
+
+
+def _read_vars(**values) -> dict:
+    return {_READ_VAR: {name: str(value) for name, value in values.items() if value is not None}}
+
+
 def _escape(value: str) -> str:
-    """Single quotes doubled (the SQL standard's escape): the values written and
-    the run ids and model names read back."""
+    """Single quotes doubled (the SQL standard's escape): the values written (statements run as
+    they are, not rendered as Jinja)."""
     return str(value).replace("'", "''")
 
 

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from backfill.dbt import DbtProject
 
 __all__ = ["GapRange", "GapSettings", "PeriodCount", "build_check", "check_options", "default_last_period",
-           "find_gap_ranges", "gap_ranges", "period_column", "period_counts", "refuse_unusable_column"]
+           "find_gap_ranges", "gap_ranges", "period_column", "period_counts", "refuse_unusable_column",
+           "relation_columns"]
 
 # The var the queries below read their options from.
 OPTIONS_VAR = "backfill_gap_check"
@@ -235,6 +236,23 @@ def refuse_unusable_column(project: "DbtProject", model: ModelInfo, column: str,
     rows = query_builder(project, _PERIOD_COLUMN_SQL, {OPTIONS_VAR: args})
     facts = json.loads(rows[0]["facts"]) if rows else None
     return facts or None
+
+
+_COLUMNS_SQL = """
+{%- set asked = var('backfill_gap_check') -%}
+{%- set relation = load_relation(ref(asked.package, asked.model)) -%}
+{%- set names = none if relation is none else (adapter.get_columns_in_relation(relation) | map(attribute='name')
+                                                | list) -%}
+select '{{ tojson(names) | replace("'", "''") }}' as names
+"""
+
+
+def relation_columns(project: "DbtProject", model: ModelInfo) -> Optional[list[str]]:
+    """The real column names of the model's table, or None while it is not built (a catalog
+    lookup: nothing the user typed is in the query)."""
+    args = {"package": model.package_name, "model": model.name}
+    rows = query_builder(project, _COLUMNS_SQL, {OPTIONS_VAR: args})
+    return json.loads(rows[0]["names"]) if rows else None
 
 
 # -- helpers -------------------------------------------------------------------

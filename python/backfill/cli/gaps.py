@@ -15,15 +15,18 @@ from backfill.errors import EXIT_FAILED, InvalidInput
 @click.command()
 @options.model("The model to check")
 @click.option("--column", "-c", default=None,
-              help="Date or timestamp column. Default: the model's meta backfill.period_column, else its event_time.")
+              help="Date or timestamp column, by name (an expression belongs in YAML). Default: the model's meta "
+                   "backfill.period_column, else its event_time.")
 @options.grain("Period (default: the test's, else day)", default=None)
 @options.start("First period", "the test's start, else the earliest value in the column")
 @options.end("Last period", "the test's end, else the last complete period before now (UTC)")
 @click.option("--partition-by", "partition_by", multiple=True,
-              help="Column(s) whose every value must have every period; repeat or comma-separate.")
+              help="Column name(s) whose every value must have every period; repeat or comma-separate.")
 @click.option("--min-rows", default=None, type=int,
               help="A period with fewer rows counts as missing. Default: the test's, else 1.")
-@click.option("--where", default=None, help="SQL filter on the checked rows, e.g. \"status = 'ok'\".")
+@click.option("--where", default=None,
+              help="SQL filter on the checked rows: one boolean expression of standard SQL functions, e.g. "
+                   "\"status = 'ok'\" (no ';', statement or custom function: those belong in the test's where: config).")
 @click.option("--exclude", multiple=True,
               help="A date that may be empty (holiday); with --grain hour a date names all 24 of its hours, "
                    "YYYY-MM-DD HH:00 one hour. Repeat or comma-separate.")
@@ -50,7 +53,8 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
 
     Exit 0 when nothing is missing, 1 when gaps were found, 2 when the request
     is refused (unknown model, column or test, a column that is not a date or
-    timestamp, bad grain or date, --end before --start).
+    timestamp, bad grain or date, --end before --start, a --where that is not
+    one boolean expression, a --column or --partition-by that is not a name).
 
     \b
     Examples:
@@ -61,8 +65,10 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     """
     from backfill.calendar_html import render_calendar
     from backfill.dbt import DbtProject
-    from backfill.gaps import check_options, default_last_period, period_column, period_counts, refuse_unusable_column
+    from backfill.gaps import (check_options, default_last_period, period_column, period_counts,
+                               refuse_unusable_column, relation_columns, split_names)
     from backfill.no_gaps import model_gap_reports, probe_grain
+    from backfill.sql_input import checked_column, checked_filter
 
     # Refuse what needs no project first (dates are checked again once the grain is known).
     check_options(probe_grain(grain, start, end), start, end, partition_by, 1 if min_rows is None else min_rows,
@@ -74,7 +80,17 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
     if html_path:
         options.check_writable_file(html_path, "--html")
     project = DbtProject(obj["project_dir"], obj["profiles_dir"], obj["target"])
+    # SQL from the command line, checked before it reaches the warehouse (backfill.sql_input):
+    # --where one boolean expression, --column / --partition-by names of the table's real columns.
+    if where is not None:
+        where = checked_filter("--where", where, _adapter_type(project))
     info = project.model(model)
+    if column is not None or partition_by:
+        columns = relation_columns(project, info)
+        if column is not None:
+            checked_column("--column", column, columns, info.name)
+        for name in split_names(partition_by):
+            checked_column("--partition-by", name, columns, info.name)
     refuse_unusable_column(project, info, period_column(info, column), grain or "day")
     reports = model_gap_reports(project, info, column, grain, start, end, partition_by, min_rows, where, exclude,
                                 tests, use_tests=not no_tests)
@@ -103,6 +119,15 @@ def gaps(obj, model, column, grain, start, end, partition_by, min_rows, where, e
             click.echo(f"Calendar{shown} written to {html_path}.")
     if any(report.ranges for report in reports):
         sys.exit(EXIT_FAILED)
+
+
+def _adapter_type(project):
+    """The target's warehouse, for --where to be read in its dialect; None (generic SQL) when
+    the profile cannot be read here (dbt says why, in its own words, when it loads it)."""
+    try:
+        return project.adapter_type
+    except Exception:
+        return None
 
 
 def check_document(report, several: bool) -> dict:
