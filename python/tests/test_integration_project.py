@@ -1,4 +1,5 @@
-"""integration_tests/: a user's dbt project that imports the package with `local: ../`."""
+"""integration_tests/: a user's dbt project that imports the package with `local: ../`
+(the tests' copy names this repository's path instead)."""
 
 import json
 
