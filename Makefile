@@ -28,7 +28,7 @@ demo: install
 	@bash scripts/demo.sh
 
 lint: install
-	$(BIN)/sqlfluff lint --disable-progress-bar models snapshots macros tests integration_tests/models
+	$(BIN)/sqlfluff lint --disable-progress-bar macros demo/models demo/snapshots integration_tests/models
 	$(BIN)/ruff check --select F --no-cache python bench
 
 # Tests run in parallel, one worker per core; a module's tests stay on one worker
@@ -60,4 +60,5 @@ bench-quick: install
 	$(BIN)/python -m bench --preset quick --output bench/results/BENCHMARKS-quick.md $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) target dbt_packages logs *.duckdb integration_tests/target integration_tests/dbt_packages
+	rm -rf $(VENV) target dbt_packages logs *.duckdb integration_tests/target integration_tests/dbt_packages \
+		demo/target demo/dbt_packages demo/logs demo/*.duckdb demo/gaps.html

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# The demo, end to end on DuckDB (a file, backfill.duckdb, in this folder):
-# raw data -> snapshot -> backfill January of daily_metrics in weekly batches
-# -> run it again (nothing changes) -> audit trail -> gaps -> gaps-only backfill
+# The demo, end to end on DuckDB, in the reference pipeline's project demo/ (its
+# warehouse a file there, demo/backfill.duckdb): install the package -> raw data
+# -> snapshot -> backfill January of daily_metrics in weekly batches -> run it
+# again (nothing changes) -> audit trail -> gaps -> gaps-only backfill
 # -> reconcile -> reproducible reruns -> repair what a check found -> dbt tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$PWD
+cd demo
 
-export DO_NOT_TRACK=1 DBT_PROFILES_DIR="$PWD" BACKFILL_TARGET=duckdb
+# The repository's profiles.yml; commands run in demo/, as a user runs them in a project.
+export DO_NOT_TRACK=1 DBT_PROFILES_DIR="$REPO" BACKFILL_TARGET=duckdb
+# A relative BACKFILL_DUCKDB_PATH is relative to demo/, where dbt runs.
 export BACKFILL_DUCKDB_PATH="${BACKFILL_DUCKDB_PATH:-backfill.duckdb}"
-PY=.venv/bin/python
-DBT=.venv/bin/dbt
+case "$BACKFILL_DUCKDB_PATH" in /*) WAREHOUSE=$BACKFILL_DUCKDB_PATH ;; *) WAREHOUSE=demo/$BACKFILL_DUCKDB_PATH ;; esac
+PY="$REPO/.venv/bin/python"
+DBT="$REPO/.venv/bin/dbt"
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
 
 rm -f "$BACKFILL_DUCKDB_PATH"
+
+step "0. Install the package into the demo project (packages.yml: local: ../; offline)" "cd demo && dbt deps"
+$DBT deps --quiet
+echo "backfill linked into demo/dbt_packages."
 
 step "1. Generate the raw data of the playbook (deterministic)" "python -m backfill.demo_data"
 $PY -m backfill.demo_data
@@ -103,5 +113,5 @@ step "20. Run the dbt tests of the reference pipeline" "dbt test"
 $DBT test --quiet
 echo "dbt test passed."
 
-printf '\nDemo finished. The warehouse is %s (open it with: duckdb %s); the gap calendar is gaps.html.\n' \
-    "$BACKFILL_DUCKDB_PATH" "$BACKFILL_DUCKDB_PATH"
+printf '\nDemo finished. The warehouse is %s (open it with: duckdb %s); the gap calendar is demo/gaps.html.\n' \
+    "$WAREHOUSE" "$WAREHOUSE"

@@ -83,9 +83,9 @@ def is_reconciliation(test: "TestInfo") -> bool:
 def reconciliation_tests(project: "DbtProject") -> dict[str, "TestInfo"]:
     """Every enabled reconciliation test of the project, by unique_id.
 
-    dbt keeps a test of a disabled node in the manifest, disabled (the
-    package's own reference checks in a project that imports it): those are
-    not checks of this project. A test dbt disabled because a `ref` or
+    dbt keeps a test of a disabled node in the manifest, disabled (a check on
+    a model or source the project turned off): those are not checks of this
+    project. A test dbt disabled because a `ref` or
     `source` of it names nothing is not skipped silently: see `broken_tests`."""
     return {test.unique_id: test for test in project.tests() if is_reconciliation(test)}
 

@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# The reference pipeline: a dbt project of its own that imports the package (`local: ../`),
+# with the repository's profiles.yml. Most tests run on it.
+DEMO = REPO / "demo"
 PG = dict(
     host=os.environ.get("PGHOST", "127.0.0.1"),
     port=int(os.environ.get("PGPORT", "5432")),
@@ -41,7 +44,7 @@ def postgres_available() -> str | None:
 class Warehouse:
     """One isolated warehouse for one test, driven the way a user drives it."""
 
-    def __init__(self, kind: str, tmp_path: Path, project_dir: Path = REPO):
+    def __init__(self, kind: str, tmp_path: Path, project_dir: Path = DEMO, profiles_dir: Path = REPO):
         self.kind = kind
         self.tmp_path = tmp_path
         self.project_dir = project_dir
@@ -55,7 +58,7 @@ class Warehouse:
             "BACKFILL_TARGET": kind,
             "BACKFILL_SCHEMA": self.schema,
             "BACKFILL_DUCKDB_PATH": str(self.duckdb_path),
-            "DBT_PROFILES_DIR": str(project_dir),
+            "DBT_PROFILES_DIR": str(profiles_dir),
             "DBT_TARGET_PATH": str(tmp_path / "target"),
             "DBT_LOG_PATH": str(tmp_path / "logs"),
         }
@@ -123,6 +126,27 @@ class Warehouse:
                 self.sql(f'drop schema if exists "{name}" cascade')
 
 
+def link_package_into_demo() -> None:
+    """`dbt deps` of demo/, which links the package (offline), unless it is linked already:
+    a running test must not see its dbt_packages/ replaced under it."""
+    installed = DEMO / "dbt_packages" / "backfill"
+    if installed.is_symlink() and installed.resolve() == REPO:
+        return
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), "deps", "--project-dir", str(DEMO)], cwd=DEMO, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "DO_NOT_TRACK": "1", "DBT_PROFILES_DIR": str(REPO)},
+    )
+    if result.returncode != 0:
+        pytest.exit(f"dbt deps failed in {DEMO}:\n{result.stdout}\n{result.stderr}", returncode=3)
+
+
+def pytest_configure(config):
+    # Once per session, in the controlling process: before any xdist worker starts.
+    if not hasattr(config, "workerinput"):
+        link_package_into_demo()
+
+
 def _warehouse_kind(request) -> str:
     return usable_warehouse(request.param)
 
@@ -158,22 +182,28 @@ def demo_warehouse(request, tmp_path_factory):
     store.drop()
 
 
-def make_user_project(tmp_path: Path, kind: str, extra_files: dict | None = None) -> Warehouse:
-    """A copy of integration_tests/ (a user's project importing the package with
-    `local: ../`) plus `extra_files` {relative path: text}, with `dbt deps` run."""
+def copy_user_project(tmp_path: Path) -> Path:
+    """A copy of integration_tests/ (a user's project) in `tmp_path`, importing the package
+    from this repository as it is (`local:` its path, as a user's `local: ../backfill`)."""
     import shutil
 
     project = tmp_path / "integration_tests"
     shutil.copytree(
         REPO / "integration_tests", project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb")
     )
-    for name in ["dbt_project.yml", "packages.yml", "macros", "models", "snapshots", "seeds", "tests"]:
-        (tmp_path / name).symlink_to(REPO / name)  # `local: ../` finds the package here
+    (project / "packages.yml").write_text(f"packages:\n  - local: {json.dumps(str(REPO))}\n")
+    return project
+
+
+def make_user_project(tmp_path: Path, kind: str, extra_files: dict | None = None) -> Warehouse:
+    """A copy of integration_tests/ importing the package (see `copy_user_project`), plus
+    `extra_files` {relative path: text}, with `dbt deps` run."""
+    project = copy_user_project(tmp_path)
     for relative, text in (extra_files or {}).items():
         path = project / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    store = Warehouse(kind, tmp_path, project_dir=project)
+    store = Warehouse(kind, tmp_path, project_dir=project, profiles_dir=project)
     store.dbt("deps")
     return store
 

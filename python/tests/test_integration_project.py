@@ -1,4 +1,5 @@
-"""integration_tests/: a user's dbt project that imports the package with `local: ../`."""
+"""integration_tests/: a user's dbt project that imports the package with `local: ../`
+(the tests' copy names this repository's path instead)."""
 
 import json
 
@@ -50,7 +51,7 @@ def test_a_user_model_builds_and_backfills_with_renamed_window_vars(user_project
 
 
 def test_reconcile_runs_the_projects_own_checks_and_none_of_the_package(user_project):
-    # The package's reference checks sit on its disabled sources: dbt must not warn about them ...
+    # The package declares no source and no check (its reference pipeline is demo/): dbt warns of nothing disabled ...
     parsed = user_project.dbt("parse", "--no-partial-parse")
     assert "which is disabled" not in parsed.stdout + parsed.stderr, parsed.stdout
     # ... and `reconcile` must not list them as errors: it runs this project's one check, which passes

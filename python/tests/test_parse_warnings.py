@@ -1,4 +1,4 @@
-"""dbt parses the package, and a user's project importing it, without a warning:
+"""dbt parses the package, the demo project and a user's project importing it, without a warning:
 no deprecated property, no macro argument of a type dbt does not know (dbt 1.12
 checks them), test arguments under `arguments:`. Run on every dbt of the CI matrix."""
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import REPO, Warehouse, make_user_project
+from conftest import DEMO, REPO, Warehouse, make_user_project
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +21,10 @@ def warnings_of(store: Warehouse) -> list[str]:
 
 def test_the_package_parses_without_a_warning(tmp_path):
     assert warnings_of(Warehouse("duckdb", tmp_path, REPO)) == []
+
+
+def test_the_demo_project_parses_without_a_warning(tmp_path):
+    assert warnings_of(Warehouse("duckdb", tmp_path, DEMO)) == []
 
 
 def test_a_project_importing_the_package_parses_without_a_warning(tmp_path):

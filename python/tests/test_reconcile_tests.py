@@ -10,12 +10,11 @@ one `dbt test` per warehouse, then each test asserts one case's exact rows.
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import Decimal
 
 import pytest
 
-from conftest import REPO, WAREHOUSES, Warehouse, _warehouse_kind
+from conftest import REPO, WAREHOUSES, Warehouse, _warehouse_kind, copy_user_project
 
 pytestmark = pytest.mark.slow
 
@@ -292,15 +291,11 @@ def cases(request, tmp_path_factory):
     """A user's project (a copy of integration_tests/) declaring every case, tested once."""
     kind = _warehouse_kind(request)
     root = tmp_path_factory.mktemp(f"reconcile-{kind}")
-    project = root / "integration_tests"
-    shutil.copytree(REPO / "integration_tests", project,
-                    ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb"))
-    for name in ["dbt_project.yml", "packages.yml", "macros", "models", "snapshots", "seeds", "tests"]:
-        (root / name).symlink_to(REPO / name)
+    project = copy_user_project(root)
     (project / "models" / "_reconcile_cases.yml").write_text(sources_yml())
     for name, sql in SINGULAR_TESTS.items():
         (project / "tests" / f"{name}.sql").write_text(sql)
-    store = Warehouse(kind, root, project_dir=project)
+    store = Warehouse(kind, root, project_dir=project, profiles_dir=project)
     create_tables(store)
     store.dbt("deps")
     outcome = store.dbt("test", "--store-failures", "--select", "source:cases", *SINGULAR_TESTS, check=False)
@@ -669,17 +664,13 @@ def test_bad_arguments_are_refused_with_one_sentence(refusals, call):
 
 
 def test_the_cli_refuses_a_project_with_a_bad_tolerance_before_running_anything(tmp_path):
-    project = tmp_path / "integration_tests"
-    shutil.copytree(REPO / "integration_tests", project,
-                    ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb"))
-    for name in ["dbt_project.yml", "packages.yml", "macros", "models", "snapshots", "seeds", "tests"]:
-        (tmp_path / name).symlink_to(REPO / name)
+    project = copy_user_project(tmp_path)
     test = {"backfill.reconcile_sum": {"arguments": {
         "compare_model": SOURCE.format("amounts_b"), "column": "amount", "tolerance_pct": 150}}}
     document = {"version": 2, "sources": [{"name": "cases", "tables": [
         {"name": "amounts_a", "data_tests": [test]}, {"name": "amounts_b"}]}]}
     (project / "models" / "_reconcile_cases.yml").write_text(json.dumps(document))
-    store = Warehouse("duckdb", tmp_path, project_dir=project)
+    store = Warehouse("duckdb", tmp_path, project_dir=project, profiles_dir=project)
     store.dbt("deps")
     result = store.cli("reconcile", "--history")
     assert result.returncode == 2, result.stdout + result.stderr

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import REPO, WAREHOUSES, make_user_project, usable_warehouse
+from conftest import DEMO, WAREHOUSES, make_user_project, usable_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -238,7 +238,7 @@ def test_valid_at_on_hand_kept_validity_columns_with_an_inclusive_end(warehouse)
     warehouse.load_demo_data()
     warehouse.dbt("build", "--select", "item_assortment", "events_in_assortment")
     periods = defaultdict(list)
-    with open(REPO / "seeds" / "item_assortment.csv") as handle:
+    with open(DEMO / "seeds" / "item_assortment.csv") as handle:
         for row in csv.DictReader(handle):
             end = date.fromisoformat(row["active_end_date"]) if row["active_end_date"] else date.max
             periods[int(row["item_id"])].append((date.fromisoformat(row["active_start_date"]), end))

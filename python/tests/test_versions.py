@@ -80,7 +80,7 @@ def installed_as(tmp_path: Path, package: str, version: str) -> dict:
 def test_an_unsupported_dbt_is_one_sentence_and_exit_2_before_dbt_starts(tmp_path, version, expected):
     env = installed_as(tmp_path, "dbt-core", version)
     result = subprocess.run(
-        [sys.executable, "-m", "backfill", "--project-dir", str(REPO), "gaps", "-m", "daily_metrics"],
+        [sys.executable, "-m", "backfill", "--project-dir", str(REPO / "demo"), "gaps", "-m", "daily_metrics"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 2, result.stdout + result.stderr

@@ -1,5 +1,5 @@
 {#-
-    The reference pipeline's daily_metrics (models/reference/daily_metrics.sql),
+    The reference pipeline's daily_metrics (demo/models/daily_metrics.sql),
     reading the benchmark's generated data: item events of ACTIVE items per day,
     incremental, backfillable window by window through the vars
     start_date / end_date (the pre-hook and the backfill_window predicate).

@@ -101,8 +101,8 @@ def find_model(manifest, name: str, project_dir) -> ModelInfo:
 
 
 def tests(manifest) -> list[TestInfo]:
-    """Every enabled data test of the project (the package's tests of disabled nodes, which
-    dbt keeps in the manifest disabled, are not among them)."""
+    """Every enabled data test of the project (tests of disabled nodes, which dbt keeps in
+    the manifest disabled, are not among them)."""
     return [test_info(node) for node in manifest.nodes.values()
             if node.resource_type == "test" and node.config.enabled is not False]
 

@@ -10,7 +10,6 @@
     are left out.
 -#}
 {{ config(
-    enabled=(project_name == 'backfill'),
     materialized='incremental',
     event_time='metric_date',
     pre_hook="{{ backfill.delete_window('metric_date') }}",

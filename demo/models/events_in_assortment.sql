@@ -2,7 +2,7 @@
     Validity columns kept by hand, next to the snapshot's: item events on the days
     their item was in the assortment (`item_assortment`, inclusive last day).
 -#}
-{{ config(enabled=(project_name == 'backfill'), materialized='view') }}
+{{ config(materialized='view') }}
 
 select
     events.event_id,

@@ -5,7 +5,6 @@
     `backfill.backfill_window` predicate.
 -#}
 {{ config(
-    enabled=(project_name == 'backfill'),
     materialized='incremental',
     event_time='metric_date',
     pre_hook="{{ backfill.delete_window('metric_date') }}",
