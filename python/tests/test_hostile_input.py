@@ -75,6 +75,7 @@ CASES = [
 def hostile(request, tmp_path_factory):
     store = Warehouse(_warehouse_kind(request), tmp_path_factory.mktemp("hostile"))
     store.load_demo_data()
+    store.sql(f'create schema if not exists "{store.schema}"')  # PostgreSQL: the demo data is in <schema>_raw
     store.sql(f'create table "{store.schema}".canary (id integer)')
     store.sql(f"insert into \"{store.schema}\".canary values (1), (2), (3)")
     store.sql(f'create sequence "{store.schema}".canary_sequence start 41')
