@@ -85,7 +85,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(warehouse):
     [
         (["--model", "no_such_model", "--start", "2024-01-01", "--end", "2024-01-31"], "No model named 'no_such_model'"),
         (["--model", "daily_metrics", "--start", "2024-02-01", "--end", "2024-01-31"], "--start 2024-02-01 is after --end 2024-01-31."),
-        (["--model", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-31", "--batch-size", "0"], "--batch-size must be 1 or more (got 0)."),
+        (["--model", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-31", "--batch-size", "0"], "--batch-size must be a whole number of periods, 1 or more (got 0)."),
         (["--model", "daily_metrics", "--start", "2024-01-01", "--end", "Jan 31"], "--end 'Jan 31' is not a date: expected YYYY-MM-DD."),
         (["--model", "daily_metrics", "--start", "2024-02-30", "--end", "2024-03-31"], "--start '2024-02-30' is not a real date."),
         (["--model", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-31", "--grain", "year"], "Unknown grain 'year'"),
