@@ -9,6 +9,7 @@ rows already there, and whether the model can be backfilled at all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -121,6 +122,10 @@ def check_rerun_replaces(model: ModelInfo, allow_append: bool) -> None:
 
 # -- column names, compared the way the macros' identifier rule reads them ----------
 
+# A name the rule reads unquoted (macros/shared/_resolved_columns.sql): anything else is
+# quoted, or an expression.
+PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
 
 def unquoted(name: str) -> str:
     """The name inside a quoted identifier, or the name as written: `"date"` and `date` (in
@@ -137,3 +142,15 @@ def same_column(declared, name) -> bool:
     """Whether two spellings name one column (a YAML column with `quote: true`, a config value),
     compared without quotes and case, as the package's identifier rule matches plain names."""
     return unquoted(str(declared or "")).lower() == unquoted(str(name or "")).lower()
+
+
+def matched_column(name: str, columns: list[str]) -> Optional[str]:
+    """The real name among `columns` of the column `name` names, or None: a quoted name exactly,
+    a plain one as written, else ignoring case (macros/shared/_matched_column.sql)."""
+    text = str(name).strip()
+    if unquoted(text) != text:
+        real = unquoted(text)
+        return real if real in columns else None
+    if text in columns:
+        return text
+    return next((column for column in columns if same_column(column, text)), None)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 from backfill.errors import BackfillFailed, InvalidInput
-from backfill.model import ModelInfo, check_backfillable, require_period_column, same_column
+from backfill.model import PLAIN_NAME, ModelInfo, check_backfillable, require_period_column, same_column
 from backfill.periods import Bound, Window, as_bound, format_bound, parse_range, period_start
 from backfill.planning import Batch, period_windows, plan_repair
 from backfill.reconcile import as_list, fresh_failures
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 DEFAULT_MAX_PERIODS = 31
 
 RECONCILE_KINDS = ("reconcile_count", "reconcile_sum", "reconcile_keys", "reconcile_rows")
-_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 # The reconciliation builders' own output columns: a key or group column named so comes out as key_n / group_n.
 BUILDER_COLUMNS = frozenset({
     "model_value", "compare_value", "difference", "difference_pct", "missing_in", "model_rows", "compare_rows",
@@ -222,7 +221,7 @@ def _classify_reconcile(test: "TestInfo", kind: str, kwargs: dict, model: ModelI
     output = model_side[position].strip()
     prefix = "key" if by_key else "group"
     own_name = output.lower() in BUILDER_COLUMNS or re.match(r"^(group|key)_[0-9]+$", output.lower())
-    period_output = f'"{output}"' if _PLAIN_NAME.match(output) and not own_name else f"{prefix}_{position + 1}"
+    period_output = f'"{output}"' if PLAIN_NAME.match(output) and not own_name else f"{prefix}_{position + 1}"
     return RepairableCheck(test.name, test, kind, period_output=period_output)
 
 

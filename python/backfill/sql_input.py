@@ -28,7 +28,7 @@ import re
 from typing import Iterable, Optional
 
 from backfill.errors import InvalidInput
-from backfill.model import unquoted
+from backfill.model import PLAIN_NAME, matched_column
 
 __all__ = ["checked_column", "checked_filter", "dialect_of", "filter_problem"]
 
@@ -38,8 +38,6 @@ _DIALECTS = {"postgres": "postgres", "redshift": "redshift", "duckdb": "duckdb",
              "athena": "athena", "clickhouse": "clickhouse", "mysql": "mysql", "sqlite": "sqlite",
              "oracle": "oracle", "tsql": "tsql", "sqlserver": "tsql", "fabric": "fabric", "teradata": "teradata"}
 
-# A name as the package's identifier rule reads it unquoted (macros/shared/_matched_column.sql).
-_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _QUOTED_NAME = re.compile(r'^(?:"(?:[^"]|"")+"|`[^`]+`)$')
 
 # Functions sqlglot knows as typed nodes that are no plain scalar function all the same: reading
@@ -131,26 +129,12 @@ def checked_column(option: str, value: str, columns: Optional[Iterable[str]], re
     text = str(value).strip()
     names = None if columns is None else [str(name) for name in columns]
     has = f" (it has: {', '.join(sorted(names, key=str.lower))})" if names else ""
-    if not (_PLAIN_NAME.match(text) or _QUOTED_NAME.match(text)):
+    if not (PLAIN_NAME.match(text) or _QUOTED_NAME.match(text)):
         raise InvalidInput(f"{option} '{text}' is not a column of {relation}{has}: on the command line a column "
                            "is a name; an expression belongs in the model's YAML.")
-    if names is not None and _matched(text, names) is None:
+    if names is not None and matched_column(text, names) is None:
         raise InvalidInput(f"{relation} has no column '{text}'{has}.")
     return text
-
-
-def _matched(text: str, names: list[str]) -> Optional[str]:
-    """The real name among `names` of the column `text` names (macros/shared/_matched_column.sql)."""
-    if _QUOTED_NAME.match(text):
-        real = unquoted(text)
-        return real if real in names else None
-    for name in names:
-        if name == text:
-            return name
-    for name in names:
-        if name.lower() == text.lower():
-            return name
-    return None
 
 
 def _statement_types(exp) -> tuple:
