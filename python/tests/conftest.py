@@ -210,3 +210,34 @@ def make_user_project(tmp_path: Path, kind: str, extra_files: dict | None = None
 
 def parse_json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
+
+
+# -- canaries: what an injected statement would drop or move ------------------------------
+
+
+def plant_canaries(store: Warehouse) -> None:
+    """A canary table (rows 1, 2, 3) and a canary sequence in the store's schema, made again
+    when missing (a case that dropped them on a broken build must not break the next one)."""
+    store.sql(f'create schema if not exists "{store.schema}"')  # PostgreSQL: the demo data is in <schema>_raw
+    store.sql(f'create table if not exists "{store.schema}".canary as '
+              "select n from (values (1), (2), (3)) as planted (n)")
+    store.sql(f'create sequence if not exists "{store.schema}".canary_seq')
+
+
+def warehouse_state(store: Warehouse) -> dict:
+    """What an injection would change: the canary's rows, the sequence's state, the catalog (on
+    PostgreSQL the test's schemas; a DuckDB file is the test's own, so all of it)."""
+    schema = store.schema
+    if store.kind == "duckdb":
+        sequence = store.sql(f"select last_value from duckdb_sequences() where schema_name = '{schema}' "
+                             "and sequence_name = 'canary_seq'")
+        in_scope = ""
+    else:
+        sequence = store.sql(f'select last_value, is_called from "{schema}".canary_seq')
+        in_scope = f"where table_schema like '{schema}%' "
+    return {
+        "canary": store.sql(f'select n from "{schema}".canary order by n'),
+        "sequence": sequence,
+        "catalog": store.sql("select table_schema, table_name, table_type from information_schema.tables "
+                             f"{in_scope}order by 1, 2"),
+    }

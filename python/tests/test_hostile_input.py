@@ -1,8 +1,8 @@
 """Hostile and broken input (issue 21), on DuckDB and PostgreSQL: every case is a row
 of a table — the command, the input, the exit code and the sentence expected — and
 after each one a canary table, a canary sequence and the catalog of the warehouse's
-schemas are as they were (nothing written, nothing injected), unless the row says the
-command legitimately writes. No input produces a traceback.
+schemas are as they were (conftest's plant_canaries and warehouse_state): nothing written,
+nothing injected, unless the row says the command legitimately writes. No input produces a traceback.
 
 A new option is covered by adding a row. SQL-valued options (`--where`, `--column`, …)
 have their own table in test_hostile_sql.py."""
@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import WAREHOUSES, Warehouse, _warehouse_kind, make_user_project
+from conftest import WAREHOUSES, Warehouse, _warehouse_kind, make_user_project, plant_canaries, warehouse_state
 
 pytestmark = pytest.mark.slow
 
@@ -75,42 +75,28 @@ CASES = [
 def hostile(request, tmp_path_factory):
     store = Warehouse(_warehouse_kind(request), tmp_path_factory.mktemp("hostile"))
     store.load_demo_data()
-    store.sql(f'create schema if not exists "{store.schema}"')  # PostgreSQL: the demo data is in <schema>_raw
-    store.sql(f'create table "{store.schema}".canary (id integer)')
-    store.sql(f"insert into \"{store.schema}\".canary values (1), (2), (3)")
-    store.sql(f'create sequence "{store.schema}".canary_sequence start 41')
-    store.sql(f"select nextval('\"{store.schema}\".canary_sequence')")
+    plant_canaries(store)
     yield store
     store.drop()
     if store.kind == "postgres":
         store.sql('drop schema if exists "x; drop table {}.canary; --" cascade'.format(store.schema))
 
 
-def canaries(store: Warehouse) -> tuple:
-    rows = store.sql(f'select count(*) from "{store.schema}".canary')[0][0]
-    if store.kind == "postgres":
-        sequence = store.sql(f'select last_value from "{store.schema}".canary_sequence')[0][0]
-        catalog = store.sql("select table_schema, table_name from information_schema.tables "
-                            f"where table_schema like '{store.schema}%' order by 1, 2")
-    else:
-        sequence = store.sql("select last_value from duckdb_sequences() where sequence_name = 'canary_sequence'")[0][0]
-        catalog = store.sql("select table_schema, table_name from information_schema.tables order by 1, 2")
-    return rows, sequence, catalog
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
 def test_hostile_input_gets_one_sentence_and_leaves_the_warehouse_as_it_was(hostile, case):
     _, arguments, exit_code, sentence, writes = case
-    before = canaries(hostile)
+    before = warehouse_state(hostile)
     result = hostile.cli(*[argument.replace("{schema}", hostile.schema) for argument in arguments])
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     assert result.returncode == exit_code, output
     assert sentence in output, output
-    after = canaries(hostile)
-    assert after[:2] == before[:2] == (3, 41), (before, after)  # the canary table and sequence, untouched
+    after = warehouse_state(hostile)
+    # the canary table and sequence, untouched
+    assert after["canary"] == before["canary"] == [(1,), (2,), (3,)], (before, after)
+    assert after["sequence"] == before["sequence"], (before, after)
     if not writes:
-        assert after[2] == before[2], "the catalog changed"
+        assert after["catalog"] == before["catalog"], "the catalog changed"
 
 
 def test_the_audit_schema_from_vars_is_a_quoted_name(hostile):

@@ -14,6 +14,8 @@ import json
 
 import pytest
 
+from conftest import plant_canaries, warehouse_state
+
 pytestmark = pytest.mark.slow
 
 RANGE = ["--start", "2024-01-01", "--end", "2024-01-31"]
@@ -28,31 +30,8 @@ def built(demo_warehouse):
     # an audit trail to read: `status` and `resume` filter it on what they are given
     store.cli("run", "--model", "daily_metrics", "--start", "2024-01-02", "--end", "2024-01-02", "--no-verify",
               check=True)
-    store.sql(f'create table "{store.schema}".canary as select 1 as n')
-    store.sql(f'create sequence "{store.schema}".canary_seq')
+    plant_canaries(store)
     return store
-
-
-def ensure_canary(store) -> None:
-    """The canary table and sequence, made again if a case dropped them (as main's code let it)."""
-    store.sql(f'create table if not exists "{store.schema}".canary as select 1 as n')
-    store.sql(f'create sequence if not exists "{store.schema}".canary_seq')
-
-
-def state(store) -> dict:
-    """What an injection would change: the canary's rows, the sequence's value, the catalog."""
-    schema = store.schema
-    if store.kind == "duckdb":
-        sequence = store.sql(f"select last_value from duckdb_sequences() where schema_name = '{schema}' "
-                             "and sequence_name = 'canary_seq'")
-    else:
-        sequence = store.sql(f'select last_value, is_called from "{schema}".canary_seq')
-    return {
-        "canary": store.sql(f'select n from "{schema}".canary order by n'),
-        "sequence": sequence,
-        "catalog": store.sql("select table_schema, table_name, table_type from information_schema.tables "
-                             f"where table_schema like '{store.schema}%' order by 1, 2"),
-    }
 
 
 def sequence_name(store) -> str:
@@ -128,10 +107,10 @@ def _filled(values, store) -> list[str]:
 def test_a_hostile_option_is_refused_and_changes_nothing(built, args, fragment, only):
     if only and built.kind not in only:
         pytest.skip(f"{built.kind} has no such function")
-    ensure_canary(built)
-    before = state(built)
+    plant_canaries(built)
+    before = warehouse_state(built)
     result = built.cli("gaps", "--model", "daily_metrics", *RANGE, *_filled(args, built))
-    after = state(built)
+    after = warehouse_state(built)
     assert after == before, f"the warehouse changed: {before} -> {after}\n{result.stdout}\n{result.stderr}"
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
@@ -166,9 +145,9 @@ LEGITIMATE = [
 
 @pytest.mark.parametrize("args, exit_code, gaps", LEGITIMATE)
 def test_a_legitimate_option_still_works(built, args, exit_code, gaps):
-    before = state(built)
+    before = warehouse_state(built)
     result = built.cli("gaps", "--model", "daily_metrics", *RANGE, *_filled(args, built), "--json")
-    assert state(built) == before
+    assert warehouse_state(built) == before
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == exit_code, result.stdout + result.stderr
     document = json.loads(result.stdout)
@@ -178,10 +157,10 @@ def test_a_legitimate_option_still_works(built, args, exit_code, gaps):
 
 @pytest.mark.parametrize("args, fragment", AUDIT_READS)
 def test_a_hostile_run_id_or_model_is_text_to_the_audit_trail(built, args, fragment):
-    ensure_canary(built)
-    before = state(built)
+    plant_canaries(built)
+    before = warehouse_state(built)
     result = built.cli(*_filled(args, built))
-    after = state(built)
+    after = warehouse_state(built)
     assert after == before, f"the warehouse changed: {before} -> {after}\n{result.stdout}\n{result.stderr}"
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
