@@ -241,3 +241,12 @@ def warehouse_state(store: Warehouse) -> dict:
         "catalog": store.sql("select table_schema, table_name, table_type from information_schema.tables "
                              f"{in_scope}order by 1, 2"),
     }
+
+
+def shadow_installed(tmp_path: Path, package: str, version: str) -> str:
+    """A folder that, first on PYTHONPATH, makes `importlib.metadata` report `package` at
+    `version` (a dist-info found before the installed one): another dbt, as the version gates see it."""
+    dist = tmp_path / "shadow" / f"{package.replace('-', '_')}-{version}.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
+    return str(dist.parent)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from conftest import WAREHOUSES, _warehouse_kind, make_user_project, usable_warehouse
+from conftest import WAREHOUSES, _warehouse_kind, make_user_project, shadow_installed, usable_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -323,10 +323,7 @@ def test_an_untested_dbt_falls_back_to_invocations_with_the_same_tables_and_audi
         store = user_project(tmp_path / name, kind)
         try:
             if name == "untested":
-                shadow = tmp_path / "shadow" / "dbt_common-1.99.0.dist-info"
-                shadow.mkdir(parents=True)
-                (shadow / "METADATA").write_text("Metadata-Version: 2.1\nName: dbt-common\nVersion: 1.99.0\n")
-                store.env["PYTHONPATH"] = str(shadow.parent)
+                store.env["PYTHONPATH"] = shadow_installed(tmp_path, "dbt-common", "1.99.0")
             result = store.python(FALLBACK_SCRIPT.format(project_dir=str(store.project_dir)))
             outcomes[name] = (json.loads(result.stdout.strip().splitlines()[-1]), table(store), audit_trail(store),
                               [line for line in result.stderr.splitlines() if "fast path is off" in line])

@@ -19,6 +19,7 @@ from packaging.requirements import Requirement
 
 from backfill.dbt import versions
 from backfill.dbt.fast_path import _INTERNALS, missing_internal
+from conftest import shadow_installed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,10 +68,8 @@ def test_the_fast_path_names_what_keeps_it_off():
 
 def installed_as(tmp_path: Path, package: str, version: str) -> dict:
     """An environment in which `importlib.metadata` finds `package` at `version`."""
-    dist = tmp_path / "shadow" / f"{package.replace('-', '_')}-{version}.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(dist.parent), os.environ.get("PYTHONPATH", "")])}
+    shadow = shadow_installed(tmp_path, package, version)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([shadow, os.environ.get("PYTHONPATH", "")])}
 
 
 @pytest.mark.parametrize("version, expected", [
