@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from backfill.errors import NoPeriodColumn, UnsupportedModel
+from backfill.errors import DbtProjectError, NoPeriodColumn, UnsupportedModel
 
 # How each way of declaring the period column is written in a refusal.
 PERIOD_COLUMN_HOWTO = "set its event_time config or meta: {backfill: {period_column: ...}}"
@@ -109,6 +109,20 @@ def check_backfillable(model: ModelInfo, verify: bool) -> None:
         )
     if verify:
         require_period_column(model, remedy="pass --no-verify")
+
+
+def require_built(project, model: ModelInfo, action: str) -> None:
+    """Refuse, in one sentence, a command that reads the model's table (`action`: "verifying a
+    window", "repairing it") when there is no table yet: otherwise its checks would fail on
+    the database's "relation does not exist"."""
+    if not model.relation_name:
+        raise UnsupportedModel(f"Model '{model.name}' is {model.materialized}: it stores nothing to check.")
+    try:
+        project.query(f"select 1 as present from {model.relation_name} where 1 = 0")
+    except DbtProjectError:
+        raise UnsupportedModel(
+            f"Model '{model.name}' has no table yet ({model.relation_name}): build it before {action}."
+        ) from None
 
 
 def check_rerun_replaces(model: ModelInfo, allow_append: bool) -> None:

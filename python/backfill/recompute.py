@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 from typing import TYPE_CHECKING
 
-from backfill.model import ModelInfo, key_columns, require_period_column, unquoted
+from backfill.model import ModelInfo, key_columns, require_built, require_period_column, unquoted
 from backfill.errors import BackfillError, DbtProjectError, InvalidInput, UnsupportedModel
 from backfill.periods import check_grain, format_bound, parse_range, period_start
 
@@ -155,7 +155,7 @@ def verify_window(
     start_var, end_var = model.window_var_names
     window_vars = {**(vars or {}), start_var: format_bound(start_bound), end_var: format_bound(end_bound)}
 
-    _check_built(project, model)
+    require_built(project, model, "verifying a window")
     sql = _compiled_sql(project, model, window_vars)
     # The comparison queries are dbt's own inline nodes: they read the window from the default var names.
     compare_vars = {**(vars or {}), "start_date": format_bound(start_bound), "end_date": format_bound(end_bound)}
@@ -186,17 +186,6 @@ def verify_window(
         periods=periods,
         seconds=round(time.monotonic() - started, 2),
     )
-
-
-def _check_built(project: "DbtProject", model: ModelInfo) -> None:
-    if not model.relation_name:
-        raise UnsupportedModel(f"Model '{model.name}' is {model.materialized}: it stores nothing to verify.")
-    try:
-        project.query(f"select 1 as present from {model.relation_name} where 1 = 0")
-    except DbtProjectError:
-        raise UnsupportedModel(
-            f"Model '{model.name}' has no table yet ({model.relation_name}): build it before verifying a window."
-        ) from None
 
 
 class KeyNotUnique(UnsupportedModel):

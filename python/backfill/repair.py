@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 from backfill.errors import BackfillFailed, InvalidInput
-from backfill.model import PLAIN_NAME, ModelInfo, check_backfillable, require_period_column, same_column
+from backfill.model import (PLAIN_NAME, ModelInfo, check_backfillable, require_built, require_period_column,
+                            same_column)
 from backfill.periods import Bound, Window, as_bound, format_bound, parse_range, period_start
 from backfill.planning import Batch, period_windows, plan_repair
 from backfill.reconcile import as_list, fresh_failures
@@ -342,6 +343,7 @@ def repair_model(
         project = DbtProject(project_dir, profiles_dir, target, vars)
     info = project.model(model)
     check_backfillable(info, verify)
+    require_built(project, info, "repairing it (a first run builds it: python -m backfill run or dbt run)")
     found = repairable_checks(project, info, require_period_column(info), checks)
     if not any(c.repairable for c in found):
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in found)

@@ -51,6 +51,11 @@ CASES = [
      "--batch-size must be a whole number of periods, 1 or more (got 0).", False),
     ("repair-retries-negative", ["repair", "-m", "daily_metrics", "--retries", "-1"], 2,
      "--retries must be a whole number, 0 or more (got -1).", False),
+    # before the first run builds the table: the checks would fail on "relation does not exist"
+    ("repair-before-the-table-exists", ["repair", "-m", "daily_metrics", "--yes"], 2,
+     "Model 'daily_metrics' has no table yet", False),
+    ("verify-before-the-table-exists", ["verify", "-m", "daily_metrics", *DAYS], 2,
+     "Model 'daily_metrics' has no table yet", False),
     ("repair-without-a-model", ["repair", "--batch-size", "0"], 2, "Missing option '--model' / '-m'.", False),
     ("gaps-without-a-model", ["gaps"], 2, "Missing option '--model' / '-m'.", False),
     ("verify-without-a-window", ["verify", "-m", "daily_metrics"], 2, "Missing option '--start'.", False),
