@@ -183,3 +183,25 @@ def test_a_disk_that_fills_mid_run_is_exit_1_naming_what_was_written_and_resume_
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     store.duckdb_path = roomy / "warehouse.duckdb"
     assert store.sql("select count(distinct day), count(*) from bulky") == [(30, 30 * 300000)]
+
+
+def test_resume_of_a_model_without_an_unfinished_run_is_one_sentence_after_another_models_failure(hostile):
+    # Runs at the end of the module (its cases are done): a run of daily_metrics fails on a missing
+    # source, then `resume` is asked for a model that has no run, and for one that does not exist.
+    events = f"{hostile.raw_schema}.item_events"
+    hostile.sql(f"alter table {events} rename to item_events_away")
+    try:
+        failed = hostile.cli(*RUN, *DAYS, "--no-verify")
+    finally:
+        hostile.sql(f"alter table {hostile.raw_schema}.item_events_away rename to item_events")
+    assert failed.returncode == 1, failed
+    assert "finish the rest with: python -m backfill resume" in failed.stdout + failed.stderr, failed
+    for arguments, sentence in [
+        (["resume", "-m", "events_in_assortment"],
+         "Nothing to resume: no backfill of model 'events_in_assortment' is recorded in the audit trail."),
+        (["resume", "no-such-run"], "No backfill run 'no-such-run' in the audit trail."),
+    ]:
+        result = hostile.cli(*arguments)
+        output = result.stdout + result.stderr
+        assert result.returncode == 2 and "Traceback" not in output, output
+        assert sentence in output, output
