@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from backfill.errors import DbtProjectError, NoPeriodColumn, UnsupportedModel
+from backfill.errors import NoPeriodColumn, UnsupportedModel
 
 # How each way of declaring the period column is written in a refusal.
 PERIOD_COLUMN_HOWTO = "set its event_time config or meta: {backfill: {period_column: ...}}"
@@ -117,12 +117,9 @@ def require_built(project, model: ModelInfo, action: str) -> None:
     the database's "relation does not exist"."""
     if not model.relation_name:
         raise UnsupportedModel(f"Model '{model.name}' is {model.materialized}: it stores nothing to check.")
-    try:
-        project.query(f"select 1 as present from {model.relation_name} where 1 = 0")
-    except DbtProjectError:
+    if not project.relation_exists(f"ref('{model.package_name}', '{model.name}')"):
         raise UnsupportedModel(
-            f"Model '{model.name}' has no table yet ({model.relation_name}): build it before {action}."
-        ) from None
+            f"Model '{model.name}' has no table yet ({model.relation_name}): build it before {action}.")
 
 
 def check_rerun_replaces(model: ModelInfo, allow_append: bool) -> None:
