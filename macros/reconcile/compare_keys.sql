@@ -4,9 +4,9 @@
     duplicated on a side (in every direction, even when the key is missing
     on the other side), with the number of rows the key has on each side.
 
-    Both sides' keys are stacked and counted per key, never reduced by a set
-    operation: a duplicate is reported as such, and null key values match
-    each other.
+    Both sides' keys are stacked and counted per key (`_reconcile_key_counts`),
+    never reduced by a set operation: a duplicate is reported as such, and null
+    key values match each other.
 -#}
 {% macro compare_keys(
     relation,
@@ -40,7 +40,6 @@
     {%- do backfill._reconcile_same_types(
         model_side.columns, compare_side.columns, 'key_columns', 'compare_key_columns', 'reconcile_keys') -%}
 
-    {%- set key_columns_numbered = backfill._reconcile_numbered('key', keys.model | length) -%}
     {%- set missing_checks = [] -%}
     {%- if direction in ['both', 'model_to_compare'] -%}
         {%- do missing_checks.append('compare_rows = 0') -%}
@@ -49,32 +48,16 @@
         {%- do missing_checks.append('model_rows = 0') -%}
     {%- endif -%}
 
-with both_sides as (
+with key_issues as (
 
-    select
-        {{ backfill._reconcile_aliased(model_side.columns | map(attribute='sql') | list, 'key') }}
-        1 as model_rows,
-        0 as compare_rows
-    from {{ relation }}
-    where {{ backfill._reconcile_side_filter(where, model_side.window) }}
-    union all
-    select
-        {{ backfill._reconcile_aliased(compare_side.columns | map(attribute='sql') | list, 'key') }}
-        0 as model_rows,
-        1 as compare_rows
-    from {{ compare_relation }}
-    where {{ backfill._reconcile_side_filter(compare_where, compare_side.window) }}
-
-),
-
-keys_compared as (
-
-    select
-        {{ key_columns_numbered }},
-        sum(model_rows) as model_rows,
-        sum(compare_rows) as compare_rows
-    from both_sides
-    group by {{ key_columns_numbered }}
+    {{ backfill._reconcile_key_counts(
+        {'relation': relation,
+         'key_columns': backfill._reconcile_aliased(model_side.columns | map(attribute='sql') | list, 'key'),
+         'filter': backfill._reconcile_side_filter(where, model_side.window)},
+        {'relation': compare_relation,
+         'key_columns': backfill._reconcile_aliased(compare_side.columns | map(attribute='sql') | list, 'key'),
+         'filter': backfill._reconcile_side_filter(compare_where, compare_side.window)},
+        keys.model | length) }}
 
 )
 
@@ -87,7 +70,7 @@ select
     {{ backfill._reconcile_key_issue('model_rows', 'compare_rows') }} as issue,
     model_rows,
     compare_rows
-from keys_compared
+from key_issues
 where
     {{ missing_checks | join(' or ') ~ ' or ' if missing_checks }}model_rows > 1
     or compare_rows > 1

@@ -5,10 +5,16 @@
     column that differs anywhere (how many matched rows agree, differ, or are
     null on one side only) plus one row for the keys.
 
-    Both sides are stacked and grouped by key, one pass over each table and no
-    join: null keys match each other, a duplicated key is counted, never paired
-    twice. Values are compared null-safely (null equals null); a column whose
-    two sides' types hold different kinds of values (a date against a text) is
+    The work is done in two passes so that the wide one is a plain join:
+    - a narrow pass stacks both sides' keys alone and counts them per key: the
+      keys missing on a side or duplicated (few, usually) come out of it, counted,
+      never multiplied by a join; null key values match each other there;
+    - the rows whose key has one row on each side are paired by an inner join on
+      the key (equality, which every warehouse hashes) after the model side drops
+      the keys of the first pass; keys with a null part cannot meet by equality,
+      so their rows (rare) are paired by grouping instead.
+    Values are compared null-safely (null equals null); a column whose two
+    sides' types hold different kinds of values (a date against a text) is
     compared as text, so a drifted type reports `values differ`, not an error.
 -#}
 {% macro compare_rows(
@@ -62,8 +68,9 @@
 
     {#- Per compared column n: the values as model_n / compare_n, their state_n
         (see _reconcile_value_state), and the pieces that pick column n by index. -#}
-    {%- set model_values, compare_values, maxima, states = [], [], [], [] -%}
-    {%- set differing, column_rows, model_text, compare_text, state_picks = [], [], [], [], [] -%}
+    {%- set model_values, compare_values, null_model_values, null_compare_values = [], [], [], [] -%}
+    {%- set paired_values, maxima, states, differing = [], [], [], [] -%}
+    {%- set column_rows, model_text, compare_text, state_picks = [], [], [], [] -%}
     {%- set column_sums, summary_picks = [], {} -%}
     {%- set state_names = ['agreeing', 'differing', 'null_in_model', 'null_in_compare'] -%}
     {%- for pair in pairs -%}
@@ -75,12 +82,12 @@
             backfill._reconcile_comparable(adapter.quote(pair.name), pair.data_type, as_text) ~ ' as model_' ~ n) -%}
         {%- do compare_values.append(backfill._reconcile_comparable(
             adapter.quote(pair.compare_name), pair.compare_data_type, as_text) ~ ' as compare_' ~ n) -%}
+        {%- do null_model_values.append('null as model_' ~ n) -%}
+        {%- do null_compare_values.append('null as compare_' ~ n) -%}
+        {%- do paired_values.append('model_values.model_' ~ n ~ ', compare_values.compare_' ~ n) -%}
         {%- do maxima.append('max(model_' ~ n ~ ') as model_' ~ n ~ ', max(compare_' ~ n ~ ') as compare_' ~ n) -%}
-        {%- do states.append(
-            'case when keys_compared.model_rows != 1 or keys_compared.compare_rows != 1 then null '
-            ~ backfill._reconcile_value_state('keys_compared.model_' ~ n, 'keys_compared.compare_' ~ n,
-                precision if use_precision else none)
-            ~ ' end as state_' ~ n) -%}
+        {%- do states.append('case ' ~ backfill._reconcile_value_state(
+            'model_' ~ n, 'compare_' ~ n, precision if use_precision else none) ~ ' end as state_' ~ n) -%}
         {%- do differing.append('state_' ~ n ~ ' > 0') -%}
         {%- do column_rows.append(
             'select ' ~ n ~ ' as column_index, '
@@ -88,7 +95,7 @@
             ~ "cast('" ~ pair.compare_name | replace("'", "''") ~ "' as " ~ text ~ ') as compare_column_name') -%}
         {%- do model_text.append('when ' ~ n ~ ' then ' ~ (dbt.cast('model_' ~ n, text) | trim)) -%}
         {%- do compare_text.append('when ' ~ n ~ ' then ' ~ (dbt.cast('compare_' ~ n, text) | trim)) -%}
-        {%- do state_picks.append('when ' ~ n ~ ' then failing_keys.state_' ~ n) -%}
+        {%- do state_picks.append('when ' ~ n ~ ' then state_' ~ n) -%}
         {%- for state_name in state_names -%}
             {%- do column_sums.append('coalesce(sum(case when state_' ~ n ~ ' = ' ~ loop.index0
                 ~ ' then 1 else 0 end), 0) as ' ~ state_name ~ '_' ~ n) -%}
@@ -96,58 +103,159 @@
                 'when ' ~ n ~ ' then column_totals.' ~ state_name ~ '_' ~ n) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- set model_keys = backfill._reconcile_aliased(model_side.columns | map(attribute='sql') | list, 'key') -%}
-    {%- set compare_keys = backfill._reconcile_aliased(compare_side.columns | map(attribute='sql') | list, 'key') -%}
-    {%- set null_model_values = [] -%}
-    {%- set null_compare_values = [] -%}
-    {%- for pair in pairs -%}
-        {%- do null_model_values.append('null as model_' ~ loop.index) -%}
-        {%- do null_compare_values.append('null as compare_' ~ loop.index) -%}
+    {#- The key columns: as each side names them, numbered key_n, and the conditions on them. -#}
+    {%- set model_key_sql = model_side.columns | map(attribute='sql') | list -%}
+    {%- set compare_key_sql = compare_side.columns | map(attribute='sql') | list -%}
+    {%- set model_keys = backfill._reconcile_aliased(model_key_sql, 'key') -%}
+    {%- set compare_keys = backfill._reconcile_aliased(compare_key_sql, 'key') -%}
+    {%- set model_filter = backfill._reconcile_side_filter(where, model_side.window) -%}
+    {%- set compare_filter = backfill._reconcile_side_filter(compare_where, compare_side.window) -%}
+    {%- set keys_equal, issue_keys_equal, model_keys_present = [], [], [] -%}
+    {%- set model_key_nulls, compare_key_nulls = [], [] -%}
+    {%- for index in range(1, key_count + 1) -%}
+        {%- do keys_equal.append('model_values.key_' ~ index ~ ' = compare_values.key_' ~ index) -%}
+        {%- do issue_keys_equal.append('key_issues.key_' ~ index ~ ' = model_values.key_' ~ index) -%}
+        {%- do model_keys_present.append('model_values.key_' ~ index ~ ' is not null') -%}
+        {%- do model_key_nulls.append(model_key_sql[index - 1] ~ ' is null') -%}
+        {%- do compare_key_nulls.append(compare_key_sql[index - 1] ~ ' is null') -%}
     {%- endfor -%}
+    {%- set bigint = dbt.type_bigint() -%}
 
-with both_sides as (
+-- The narrow pass: the keys that do not have exactly one row on each side.
+with key_issues as (
 
-    select
-        {{ model_keys }}{{ model_values | join(', ') }},
-        {{ null_compare_values | join(', ') }},
-        1 as model_rows,
-        0 as compare_rows
-    from {{ relation }}
-    where {{ backfill._reconcile_side_filter(where, model_side.window) }}
-    union all
-    select
-        {{ compare_keys }}{{ null_model_values | join(', ') }},
-        {{ compare_values | join(', ') }},
-        0 as model_rows,
-        1 as compare_rows
-    from {{ compare_relation }}
-    where {{ backfill._reconcile_side_filter(compare_where, compare_side.window) }}
+    {{ backfill._reconcile_key_counts(
+        {'relation': relation, 'key_columns': model_keys, 'filter': model_filter},
+        {'relation': compare_relation, 'key_columns': compare_keys, 'filter': compare_filter},
+        key_count) }}
 
 ),
 
--- One row per key. The values are exact for keys with one row on each side,
--- the only keys whose values are compared.
-keys_compared as (
+-- The rows of keys with one row on each side and no null part, paired by the key.
+paired_by_key as (
+
+    select
+        {{ backfill._reconcile_numbered('model_values.key', key_count) }},
+        {{ paired_values | join(',\n        ') }}
+    from (
+        select
+            {{ model_keys }}{{ model_values | join(', ') }}
+        from {{ relation }}
+        where {{ model_filter }}
+    ) as model_values
+    inner join (
+        select
+            {{ compare_keys }}{{ compare_values | join(', ') }}
+        from {{ compare_relation }}
+        where {{ compare_filter }}
+    ) as compare_values
+        on {{ keys_equal | join('\n        and ') }}
+    where
+        {{ model_keys_present | join(' and ') }}
+        and not exists (
+            select 1
+            from key_issues
+            where {{ issue_keys_equal | join(' and ') }}
+        )
+
+),
+
+-- The rows of keys with a null part and one row on each side, paired by grouping
+-- (null matches null there); exact, as each group holds one row of each side.
+paired_by_group as (
 
     select
         {{ keys_numbered }},
-        {{ maxima | join(',\n        ') }},
-        sum(model_rows) as model_rows,
-        sum(compare_rows) as compare_rows
-    from both_sides
+        {{ maxima | join(',\n        ') }}
+    from (
+        select
+            {{ model_keys }}{{ model_values | join(', ') }},
+            {{ null_compare_values | join(', ') }},
+            1 as in_model
+        from {{ relation }}
+        where ({{ model_filter }}) and ({{ model_key_nulls | join(' or ') }})
+        union all
+        select
+            {{ compare_keys }}{{ null_model_values | join(', ') }},
+            {{ compare_values | join(', ') }},
+            0 as in_model
+        from {{ compare_relation }}
+        where ({{ compare_filter }}) and ({{ compare_key_nulls | join(' or ') }})
+    ) as null_keyed_rows
     group by {{ keys_numbered }}
+    having sum(in_model) = 1 and count(*) = 2
 
 ),
 
-keys_judged as (
+pairs_judged as (
 
     select
-        keys_compared.*,
+        matched_pairs.*,
         {{ states | join(',\n        ') }}
-    from keys_compared
+    from (
+        select * from paired_by_key
+        union all
+        select * from paired_by_group
+    ) as matched_pairs
 
 ),
 
+{% if not summary -%}
+compared_columns as (
+
+    {{ column_rows | join('\n    union all\n    ') }}
+
+),
+
+differing_values as (
+
+    select
+        differing_pairs.*,
+        compared_columns.column_index,
+        compared_columns.column_name,
+        compared_columns.compare_column_name,
+        case compared_columns.column_index {{ state_picks | join(' ') }} end as column_state
+    from (
+        select *
+        from pairs_judged
+        where {{ differing | join(' or ') }}
+    ) as differing_pairs
+    cross join compared_columns
+
+)
+
+select
+    {{ backfill._reconcile_renamed(keys.model, 'key') }}
+    {{ backfill._reconcile_key_issue('model_rows', 'compare_rows') }} as issue,
+    cast(null as {{ text }}) as column_name,
+    cast(null as {{ text }}) as compare_column_name,
+    cast(null as {{ text }}) as model_value,
+    cast(null as {{ text }}) as compare_value,
+    case
+        when model_rows = 0 then 'model'
+        when compare_rows = 0 then 'compare_model'
+    end as missing_in,
+    model_rows,
+    compare_rows
+from key_issues
+union all
+select
+    {{ backfill._reconcile_renamed(keys.model, 'key') }}
+    case
+        when column_state = 1 then 'values differ'
+        when column_state = 2 then 'null in model'
+        when column_state = 3 then 'null in compare_model'
+    end as issue,
+    column_name,
+    compare_column_name,
+    case column_index {{ model_text | join(' ') }} end as model_value,
+    case column_index {{ compare_text | join(' ') }} end as compare_value,
+    cast(null as {{ text }}) as missing_in,
+    cast(1 as {{ bigint }}) as model_rows,
+    cast(1 as {{ bigint }}) as compare_rows
+from differing_values
+where column_state > 0
+{%- else -%}
 compared_columns as (
 
     select
@@ -159,60 +267,22 @@ compared_columns as (
 
 ),
 
-{% if not summary -%}
-failing_keys as (
-
-    select *
-    from keys_judged
-    where model_rows != 1 or compare_rows != 1 or {{ differing | join(' or ') }}
-
-),
-
-failures as (
-
-    select
-        failing_keys.*,
-        compared_columns.column_index,
-        compared_columns.column_name,
-        compared_columns.compare_column_name,
-        case compared_columns.column_index {{ state_picks | join(' ') }} end as column_state
-    from failing_keys
-    cross join compared_columns
-
-)
-
-select
-    {{ backfill._reconcile_renamed(keys.model, 'key') }}
-    case
-        when column_index = 0 then {{ backfill._reconcile_key_issue('model_rows', 'compare_rows') }}
-        when column_state = 1 then 'values differ'
-        when column_state = 2 then 'null in model'
-        when column_state = 3 then 'null in compare_model'
-    end as issue,
-    column_name,
-    compare_column_name,
-    case column_index {{ model_text | join(' ') }} end as model_value,
-    case column_index {{ compare_text | join(' ') }} end as compare_value,
-    case
-        when model_rows = 0 then 'model'
-        when compare_rows = 0 then 'compare_model'
-    end as missing_in,
-    model_rows,
-    compare_rows
-from failures
-where
-    (column_index = 0 and (model_rows != 1 or compare_rows != 1))
-    or (column_index > 0 and column_state > 0)
-{%- else -%}
 column_totals as (
 
     select
-        coalesce(sum(case when model_rows = 1 and compare_rows = 1 then 1 else 0 end), 0) as matched_rows,
+        count(*) as matched_rows,
+        {{ column_sums | join(',\n        ') }}
+    from pairs_judged
+
+),
+
+key_totals as (
+
+    select
         coalesce(sum(case when model_rows = 0 then 1 else 0 end), 0) as keys_missing_in_model,
         coalesce(sum(case when compare_rows = 0 then 1 else 0 end), 0) as keys_missing_in_compare,
-        coalesce(sum(case when model_rows > 1 or compare_rows > 1 then 1 else 0 end), 0) as duplicated_keys,
-        {{ column_sums | join(',\n        ') }}
-    from keys_judged
+        coalesce(sum(case when model_rows > 1 or compare_rows > 1 then 1 else 0 end), 0) as duplicated_keys
+    from key_issues
 
 ),
 
@@ -227,11 +297,12 @@ column_summary as (
         case compared_columns.column_index {{ summary_picks.differing | join(' ') }} end as differing_rows,
         case compared_columns.column_index {{ summary_picks.null_in_model | join(' ') }} end as null_in_model_rows,
         case compared_columns.column_index {{ summary_picks.null_in_compare | join(' ') }} end as null_in_compare_rows,
-        column_totals.keys_missing_in_model,
-        column_totals.keys_missing_in_compare,
-        column_totals.duplicated_keys
-    from column_totals
-    cross join compared_columns
+        key_totals.keys_missing_in_model,
+        key_totals.keys_missing_in_compare,
+        key_totals.duplicated_keys
+    from compared_columns
+    cross join column_totals
+    cross join key_totals
 
 )
 

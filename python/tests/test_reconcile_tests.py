@@ -112,6 +112,13 @@ TABLES = {
                 [(1, "2024-01-01", 1.5), (2, "2024-01-02", 2.0)]),
     "typed_b": ("id integer, happened varchar(10), amount varchar(10)",
                 [(1, "2024-01-01", "1.50"), (2, "2024-01-03", "2.00")]),
+    # composite keys with null parts: a null key value matches a null one, on either key column
+    "nullkey_a": ("k1 integer, k2 varchar(5), v integer",
+                  [(1, None, 10), (2, None, 20), (None, None, 5), (None, "b", 7), (4, "d", 40), (5, None, 1),
+                   (5, None, 1)]),
+    "nullkey_b": ("k1 integer, k2 varchar(5), v integer",
+                  [(1, None, 10), (2, None, 21), (None, None, 5), (None, "b", None), (4, "d", 41), (3, None, 1),
+                   (5, None, 1)]),
 }
 
 SOURCE = "source('cases', '{}')"
@@ -238,6 +245,13 @@ CASES = [
     # compared columns of different kinds: compared as text, not a database error
     case("typed_a", "reconcile_rows", "rows_of_mixed_types",
          {"compare_model": SOURCE.format("typed_b"), "key_columns": ["id"]}),
+    # null parts of composite keys match each other, in rows and keys alike
+    case("nullkey_a", "reconcile_rows", "rows_with_null_key_parts",
+         {"compare_model": SOURCE.format("nullkey_b"), "key_columns": ["k1", "k2"]}),
+    case("nullkey_a", "reconcile_rows", "rows_with_null_key_parts_summary",
+         {"compare_model": SOURCE.format("nullkey_b"), "key_columns": ["k1", "k2"], "summary": True}),
+    case("nullkey_a", "reconcile_keys", "keys_with_null_key_parts",
+         {"compare_model": SOURCE.format("nullkey_b"), "key_columns": ["k1", "k2"]}),
 ]
 
 
@@ -316,7 +330,7 @@ def cases(request, tmp_path_factory):
 
 def failing_rows(store: Warehouse, test: str, order_by: str = "1") -> list[dict]:
     """The rows dbt stored for a test, as dicts, in a stable order."""
-    assert store.results[test]["status"] in ("pass", "fail"), store.results[test]
+    assert store.results[test]["status"] in ("pass", "fail"), store.results[test].get("message")
     audit = f"{store.schema}_dbt_test__audit"
     if store.results[test]["status"] == "pass":
         return []
@@ -412,6 +426,27 @@ def test_rows_report_each_differing_column_null_safely(cases):
     ]
     assert float(rows[2]["model_value"]) == 1.0 and float(rows[2]["compare_value"]) == 1.00001
     # id 1 (null vs null in note) is not there: null equals null
+
+
+def test_null_key_parts_match_each_other_and_their_values_are_compared(cases):
+    rows = failing_rows(cases, "rows_with_null_key_parts", "k1 nulls first, k2 nulls first")
+    assert pick(rows, "k1", "k2", "issue", "column_name", "model_value", "compare_value", "model_rows",
+                "compare_rows") == [
+        (None, "b", "null in compare_model", "v", "7", None, 1, 1),
+        (2, None, "values differ", "v", "20", "21", 1, 1),
+        (3, None, "missing in model", None, None, None, 0, 1),
+        (4, "d", "values differ", "v", "40", "41", 1, 1),
+        (5, None, "duplicated in model", None, None, None, 2, 1),
+    ]
+    # (1, null) and (null, null) match and agree: not reported
+    summary = failing_rows(cases, "rows_with_null_key_parts_summary", "column_name nulls first")
+    assert pick(summary, "column_name", "matched_rows", "agreeing_rows", "differing_rows", "null_in_compare_rows",
+                "keys_missing_in_model", "keys_missing_in_compare", "duplicated_keys") == [
+        (None, None, None, None, None, 1, 0, 1),
+        ("v", 5, 2, 2, 1, None, None, None),
+    ]
+    keys = failing_rows(cases, "keys_with_null_key_parts", "k1 nulls first, k2 nulls first")
+    assert pick(keys, "k1", "k2", "issue") == [(3, None, "missing in model"), (5, None, "duplicated in model")]
 
 
 def test_precision_decides_every_row_at_its_boundary_the_same_way(cases):
