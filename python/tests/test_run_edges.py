@@ -173,12 +173,16 @@ def test_the_runs_vars_reach_the_dry_run_every_batch_and_its_resume(shop):
                                            ("2024-03-01", 3)]
 
 
-def test_a_repeated_model_is_refused(shop):
-    result = shop.cli("run", "-m", "scaled_daily", "-m", "classic_daily", "--start", "2024-02-27",
-                      "--end", "2024-02-27")
+@pytest.mark.parametrize("command", [
+    ["run", "--start", "2024-02-27", "--end", "2024-02-27"], ["gaps"], ["verify", "--start", "2024-02-27"],
+    ["repair", "--start", "2024-02-27", "--end", "2024-02-27"], ["status"], ["resume"],
+])
+def test_a_repeated_model_is_refused_by_every_command(shop, command):
+    # click keeps the last of a repeated option: without the refusal, `-m A -m B` ran B alone
+    result = shop.cli(command[0], "-m", "scaled_daily", "-m", "classic_daily", *command[1:])
     assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stderr.strip() == ("Error: --model is given 2 times (scaled_daily, classic_daily): a run "
-                                     "backfills one model, so run them one at a time.")
+    assert result.stderr.strip() == (f"Error: --model is given 2 times (scaled_daily, classic_daily): {command[0]} "
+                                     "takes one model, so run it once per model.")
 
 
 def test_resume_without_a_run_id_asks_which_when_several_models_are_unfinished(shop):

@@ -20,11 +20,20 @@ from backfill.periods import GRAINS
 BOUND_FORMS = "YYYY-MM-DD, or YYYY-MM-DD HH:00 with --grain hour"
 
 
-def model(what: str, required: bool = True, multiple: bool = False):
-    """--model/-m: a model of the project, by `name` or `package.name`."""
+def model(what: str, required: bool = True):
+    """--model/-m: one model of the project, by `name` or `package.name`. Given twice it is
+    refused: click would silently keep the last one, and a run of the other model is not
+    what the user asked for."""
     # No explicit default: click 8.3 takes `default=None` as a value given, and `required` would not hold.
-    return click.option("--model", "-m", "models" if multiple else "model", required=required, multiple=multiple,
-                        help=f"{what} (name or package.name).")
+    return click.option("--model", "-m", "model", required=required, multiple=True, callback=_one_model,
+                        help=f"{what} (name or package.name); one per command.")
+
+
+def _one_model(ctx, param, models: tuple[str, ...]):
+    if len(models) > 1:
+        raise InvalidInput(f"--model is given {len(models)} times ({', '.join(models)}): {ctx.info_name} takes "
+                           "one model, so run it once per model.")
+    return models[0] if models else None
 
 
 def start(what: str, default: str = "", required: bool = False):

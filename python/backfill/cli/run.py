@@ -7,13 +7,13 @@ import sys
 import click
 
 from backfill.cli import options
-from backfill.errors import EXIT_CODES, EXIT_FAILED, InvalidInput
+from backfill.errors import EXIT_CODES, EXIT_FAILED
 from backfill.periods import GRAINS
 from backfill.planning import MAX_BATCHES
 
 
 @click.command(epilog=EXIT_CODES)
-@options.model("The incremental model to backfill; one per run", multiple=True, required=True)
+@options.model("The incremental model to backfill")
 @options.start("First day (or hour) to backfill")
 @options.end("Last day (or hour) to backfill")
 @options.batch_size()
@@ -39,7 +39,7 @@ from backfill.planning import MAX_BATCHES
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
 @options.as_json()
 @click.pass_obj
-def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
+def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
         concurrency, max_batches, verify_first, accept_changes, allow_append, dry_run, as_json):
     """Backfill MODEL over [--start, --end] in batches, one dbt run per batch.
 
@@ -66,12 +66,9 @@ def run(obj, models, start, end, batch_size, grain, gaps_only, vars_text, verify
     from backfill.cli.progress import Progress
     from backfill.runner import run_backfill
 
-    if len(models) > 1:
-        raise InvalidInput(f"--model is given {len(models)} times ({', '.join(models)}): a run backfills one "
-                           "model, so run them one at a time.")
     progress = Progress(as_json=as_json)
     report = run_backfill(
-        models[0],
+        model,
         start,
         end,
         grain=grain,
