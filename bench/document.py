@@ -88,7 +88,7 @@ def benchmarks_md(tables: list[Table], facts: dict, sizes_text: str, full_sizes:
         "",
         f"Measured by [bench/](bench/) on {started}; the run took {minutes:.1f} minutes. Sizes — {sizes_text}.",
         warning,
-        "Reproduce with `make bench` (full sizes, about 20 minutes on a quiet 2-core machine; it rewrites this "
+        "Reproduce with `make bench` (full sizes, about 30 minutes on a quiet 2-core machine; it rewrites this "
         "file and the headline lines of the README), or `make bench-quick` (tiny sizes, a few minutes, written to "
         "bench/results/). This file came from:",
         "",

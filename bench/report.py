@@ -28,6 +28,10 @@ class Target:
     def verdict(self) -> str:
         return verdict(self.met)
 
+    def note(self) -> str:
+        """The target as a note under its scenario's table."""
+        return f"Issue 19's target, {self.goal}: **{self.verdict}** — {self.measured}."
+
 
 @dataclass
 class Table:

@@ -53,8 +53,8 @@ class Sizes:
 
 
 PRESETS = {
-    # About 20 minutes on a quiet 2-core machine, plus DuckDB's scenario 5 at 1 and
-    # 3 million rows: scenario 4 at 10 million rows (reladiff ~1.5 min, pandas ~1 min
+    # About 30 minutes on a quiet 2-core machine (DuckDB runs scenario 5 at 1 and
+    # 3 million rows too): scenario 4 at 10 million rows (reladiff ~1.5 min, pandas ~1 min
     # a run, two runs each) and scenario 1 (a year of daily batches, ~20 s a
     # contender's run) are most of it.
     "full": Sizes("full", backfill_days=365, events_per_day=10_000, sampled_batches=10, gap_rows=10_000_000,

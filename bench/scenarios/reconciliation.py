@@ -196,7 +196,7 @@ def targets(context: Context, rows: int, by_name: dict[str, Measured]) -> list[r
         sql = by_name[name].seconds
         return report.Target(
             goal=f"{name.split()[0]} SQL ≤ {limit:g}× the full-outer-join floor ({at})",
-            measured=f"{report.ratio(sql, floor)} ({report.seconds(sql)} s against {report.seconds(floor)} s)",
+            measured=f"{report.ratio(sql, floor)}: {report.seconds(sql)} s against {report.seconds(floor)} s",
             met=sql <= limit * floor,
             remaining=(f"the floor's {report.seconds(floor)} s pair the keys; the other "
                        f"{report.seconds(sql - floor)} s of the SQL are {beyond_pairing}"))
@@ -209,8 +209,8 @@ def targets(context: Context, rows: int, by_name: dict[str, Measured]) -> list[r
         chosen.append(report.Target(
             goal=f"`backfill reconcile` of reconcile_rows faster than reladiff's joindiff ({at}; both are whole "
                  f"processes, start-up included)",
-            measured=(f"{report.seconds(command.seconds)} s (its SQL {report.seconds(by_name[RECONCILE_ROWS_SQL].seconds)}"
-                      f" s) against {report.seconds(reladiff)} s"),
+            measured=(f"{report.seconds(command.seconds)} s against {report.seconds(reladiff)} s; its SQL alone "
+                      f"{report.seconds(by_name[RECONCILE_ROWS_SQL].seconds)} s"),
             met=command.seconds < reladiff,
             remaining=(f"start-up is {report.seconds(start_up(by_name, RECONCILE_ROWS, RECONCILE_ROWS_SQL))} s of "
                        f"the command's {report.seconds(command.seconds)} s; its SQL alone takes "
@@ -218,8 +218,8 @@ def targets(context: Context, rows: int, by_name: dict[str, Measured]) -> list[r
     if context.warehouse.kind == "duckdb":  # only there does the process's memory include the database's
         chosen.append(report.Target(
             goal=f"peak memory of `backfill reconcile` of reconcile_rows ≤ 1.5 GB ({at})",
-            measured=(f"{report.megabytes(command.peak_rss_mb)} MB (its SQL through the driver "
-                      f"{report.megabytes(by_name[RECONCILE_ROWS_SQL].peak_rss_mb)} MB)"),
+            measured=(f"{report.megabytes(command.peak_rss_mb)} MB; its SQL through the driver "
+                      f"{report.megabytes(by_name[RECONCILE_ROWS_SQL].peak_rss_mb)} MB"),
             met=command.peak_rss_mb <= DUCKDB_PEAK_MB))
     chosen.append(over_floor(RECONCILE_KEYS_SQL, KEYS_SQL_OVER_FLOOR,
                              "telling the keys missing on each side (and duplicated) apart and building the "
@@ -263,7 +263,7 @@ def run_comparison(context: Context) -> report.Table:
         "run has a fresh target folder), storing the failing rows (--store-failures) and reading their summary "
         "back. The SQL rows are the same tests compiled once by dbt (untimed), sent through the driver as the "
         "floor is, their failing rows fetched and counted against the planted differences.",
-        *[f"Issue 19's target, {target.goal}: **{target.verdict}** ({target.measured})." for target in table.targets],
+        *[target.note() for target in table.targets],
     ]
     left_out = [name for name in (PANDAS, RELADIFF) if name not in by_name]
     if left_out:

@@ -105,8 +105,8 @@ def gaps_target(timings: dict[str, list[float]], reused: list[bool], dbt_import:
     return report.Target(
         goal=f"a second `backfill gaps` on an unchanged project reuses dbt's partial parse ({kind})",
         measured=(f"warm {report.seconds(warm)} s, cold {report.seconds(cold)} s, the find_gaps SQL alone "
-                  f"{report.seconds(sql)} s; dbt skipped parsing on {sum(reused)} of {len(reused)} warm calls "
-                  f"(partial_parse.msgpack not rewritten, no full parse in dbt.log)"),
+                  f"{report.seconds(sql)} s; dbt skipped parsing on {sum(reused)} of {len(reused)} warm calls: "
+                  f"partial_parse.msgpack not rewritten, no full parse in dbt.log"),
         met=all(reused) and faster,
         remaining=(f"of the warm call's {report.seconds(warm)} s, {report.seconds(sql)} s are the SQL and about "
                    f"{report.seconds(dbt_import)} s importing dbt; the rest is Python, dbt's set-up and "
@@ -136,13 +136,13 @@ def run(context: Context) -> report.Table:
     table.numbers["warm_calls_reusing_partial_parse"] = reused
     table.targets = [target]
     table.notes = [
-        f"Issue 19's target, {target.goal}: **{target.verdict}** ({target.measured}). Met means dbt skipped "
-        f"parsing on every warm call and the warm median is at least {WARM_GAIN:.0%} below the cold one.",
+        target.note() + f" Met means dbt skipped parsing on every warm call and the warm median is at least "
+        f"{WARM_GAIN:.0%} below the cold one.",
     ]
     verdict = "met" if help_seconds < 1.0 else "NOT met"
     table.headline = (f"Start-up: `python -m backfill run --help` answers in {report.seconds(help_seconds)} s "
                       f"(target: well under a second, {verdict}); importing dbt alone takes "
-                      f"{report.seconds(dbt_import)} s; `backfill gaps` {target.measured} (partial parse "
-                      f"reused: {target.verdict}).")
+                      f"{report.seconds(dbt_import)} s; `backfill gaps` {target.measured} — partial parse "
+                      f"reused: {target.verdict}.")
     table.ratios = table.headline
     return table
