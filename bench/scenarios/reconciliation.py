@@ -262,7 +262,8 @@ def run_comparison(context: Context) -> report.Table:
         "for reconcile_keys — starting Python, importing dbt, parsing the project (no partial-parse cache: each "
         "run has a fresh target folder), storing the failing rows (--store-failures) and reading their summary "
         "back. The SQL rows are the same tests compiled once by dbt (untimed), sent through the driver as the "
-        "floor is, their failing rows fetched and counted against the planted differences.",
+        "floor is, their failing rows fetched and counted against the planted differences: like the floor, each "
+        "is a small Python script (its start-up, the driver's import and one connection included) and one query.",
         *[target.note() for target in table.targets],
     ]
     left_out = [name for name in (PANDAS, RELADIFF) if name not in by_name]
