@@ -88,7 +88,8 @@ def gaps_timings(context: Context) -> tuple[dict[str, list[float]], list[bool]]:
             saved_parse.unlink(missing_ok=True)
             offset = dbt_log.stat().st_size if dbt_log.exists() else 0
             timed(GAPS_COLD, cli)
-            if FULL_PARSE not in logged_since(offset):  # the log is where this looks: it must show the cold parse
+            # The warm call's clean log proves nothing unless the cold call's log shows its full parse.
+            if FULL_PARSE not in logged_since(offset):
                 raise RuntimeError(f"the cold `backfill gaps` left no {FULL_PARSE.decode()!r} in {dbt_log}")
             written, offset = saved_parse.stat().st_mtime_ns, dbt_log.stat().st_size
             timed(GAPS_WARM, cli)
