@@ -43,7 +43,7 @@ unit: install
 
 # Benchmarks (issue 8; bench/): not tests, never run in CI. Both need the PostgreSQL
 # server of the tests and install the bench extras (pandas, reladiff) first.
-#   make bench        full sizes, about 20 minutes on a quiet 2-core machine, ~12 GB of
+#   make bench        full sizes, about 30 minutes on a quiet 2-core machine, ~12 GB of
 #                     free memory (pandas holds two 10-million-row tables): rewrites
 #                     BENCHMARKS.md and the headline lines of the README
 #   make bench-quick  tiny sizes, a few minutes: bench/results/BENCHMARKS-quick.md

@@ -86,8 +86,10 @@ def compile_inline(env: dict, sql: str) -> str:
     return json.loads(output[output.index("{"):])["compiled"]
 
 
-def compile_model(env: dict, scratch: Path, model: str, vars: dict) -> str:
-    """A model's SQL as dbt compiles it with these vars."""
-    run_dbt(env, "compile", "--quiet", "--select", model, "--vars", json.dumps(vars))
-    compiled = scratch / "target" / "compiled" / "backfill_bench" / "models" / f"{model}.sql"
+def compile_node(env: dict, scratch: Path, name: str, vars: dict | None = None) -> str:
+    """A model's or a data test's SQL as `dbt compile --select name` writes it (with
+    these vars) into the scratch folder's target (env's DBT_TARGET_PATH)."""
+    run_dbt(env, "compile", "--quiet", "--select", name, "--vars", json.dumps(vars or {}))
+    # A model lands at models/<name>.sql, a test declared in YAML under the file that declares it.
+    (compiled,) = (scratch / "target" / "compiled" / "backfill_bench").rglob(f"{name}.sql")
     return compiled.read_text()

@@ -36,6 +36,35 @@ METHOD = """\
   reference named in the column header."""
 
 
+def targets_section(tables: list[Table], full_sizes: bool) -> list[str]:
+    """Issue 19's targets that this run measured, each with its figure and verdict, and
+    where one is not met, what the remaining time is spent on (when the run shows it)."""
+    targets = [target for table in tables for target in table.targets]
+    if not targets:
+        return []
+    caveat = "" if full_sizes else (" At these sizes the verdicts say little: the targets are set for the full "
+                                    "sizes, where start-up no longer dominates.")
+    lines = ["## Targets (issue 19)", "",
+             f"Each target this run measured, judged side by side in this one run: {sum(t.met for t in targets)} "
+             f"of {len(targets)} met.{caveat} The scenario tables below show how each figure was measured.", "",
+             "| target | measured | verdict | where the remaining time goes |", "| --- | --- | --- | --- |"]
+    for target in targets:
+        verdict = target.verdict if target.met else f"**{target.verdict}**"
+        remaining = "" if target.met else target.remaining
+        lines.append(f"| {target.goal} | {target.measured} | {verdict} | {remaining} |")
+    return [*lines, ""]
+
+
+def targets_line(tables: list[Table]) -> list[str]:
+    """The README's one line on issue 19's targets."""
+    targets = [target for table in tables for target in table.targets]
+    if not targets:
+        return []
+    missed = [target.goal for target in targets if not target.met]
+    return [f"- Issue 19's targets: {len(targets) - len(missed)} of {len(targets)} met"
+            + (f"; NOT met: {'; '.join(missed)}." if missed else " (BENCHMARKS.md lists them).")]
+
+
 def machine_table(facts: dict) -> str:
     lines = ["| | |", "| --- | --- |"]
     for name, value in facts.items():
@@ -59,7 +88,7 @@ def benchmarks_md(tables: list[Table], facts: dict, sizes_text: str, full_sizes:
         "",
         f"Measured by [bench/](bench/) on {started}; the run took {minutes:.1f} minutes. Sizes — {sizes_text}.",
         warning,
-        "Reproduce with `make bench` (full sizes, about 20 minutes on a quiet 2-core machine; it rewrites this "
+        "Reproduce with `make bench` (full sizes, about 30 minutes on a quiet 2-core machine; it rewrites this "
         "file and the headline lines of the README), or `make bench-quick` (tiny sizes, a few minutes, written to "
         "bench/results/). This file came from:",
         "",
@@ -67,6 +96,7 @@ def benchmarks_md(tables: list[Table], facts: dict, sizes_text: str, full_sizes:
         command,
         "```",
         "",
+        *targets_section(tables, full_sizes),
         "## Summary",
         "",
         *[f"- {table.headline}" for table in tables if table.headline],
@@ -94,6 +124,7 @@ def update_readme(readme: Path, tables: list[Table], sizes_text: str, full_sizes
         raise RuntimeError(f"{readme} has no {README_START} … {README_END} block to write the headlines into.")
     caveat = "" if full_sizes else " **Not the full sizes**: `make bench` replaces these lines."
     block = "\n".join([README_START, f"Sizes — {sizes_text}.{caveat}", "",
-                       *[f"- {table.ratios}" for table in tables if table.ratios], README_END])
+                       *targets_line(tables), *[f"- {table.ratios}" for table in tables if table.ratios],
+                       README_END])
     pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
     readme.write_text(pattern.sub(lambda match: block, text, count=1))

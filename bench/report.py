@@ -10,6 +10,29 @@ from typing import Optional
 NUMERIC = re.compile(r"^[\d.,\s×/–≈—-]*$")
 
 
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of issue 19 as this run measured it, for BENCHMARKS.md's Targets section."""
+
+    goal: str  # "reconcile_rows SQL ≤ 2× the full-outer-join floor (DuckDB)"
+    measured: str  # the figure, with what it was computed from
+    met: bool
+    # Where the target is not met: what the remaining time is spent on, when the run shows it.
+    remaining: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.met)
+
+    def note(self) -> str:
+        """The target as a note under its scenario's table."""
+        return f"Issue 19's target, {self.goal}: **{self.verdict}** — {self.measured}."
+
+
 @dataclass
 class Table:
     title: str
@@ -20,6 +43,7 @@ class Table:
     numbers: dict = field(default_factory=dict)  # the raw measurements, for results.json
     headline: str = ""  # the figures in one sentence, for the summary at the top of BENCHMARKS.md
     ratios: str = ""  # the same as ratios in one short sentence, for the README
+    targets: list[Target] = field(default_factory=list)  # issue 19's targets this table measures
 
     def markdown(self) -> str:
         align = ["---"] + ["---:" if self._numeric(i) else "---" for i in range(1, len(self.headers))]

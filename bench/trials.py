@@ -92,11 +92,16 @@ def measure(warehouse: Warehouse, data: DataSet, contenders: list[Contender], re
                 result = contender.result(sandbox, run)
             log(f"    {contender.name:<46} run {repetition}/{repetitions}: {run.seconds:8.2f} s  "
                 f"{run.peak_rss_mb:7.0f} MB")
-            if result != contender.expected:
-                raise ResultsDisagree(
-                    f"{contender.name} on {warehouse.kind} produced {result!r}, expected {contender.expected!r}: "
-                    "the contenders do not agree, so no numbers are written."
-                )
+            check_result(contender, warehouse, result)
             entry.runs.append(run)
             entry.results.append(result)
     return measured
+
+
+def check_result(contender: Contender, warehouse: Warehouse, result: Any) -> None:
+    """Stop the benchmark when a contender's result is not the expected one."""
+    if result != contender.expected:
+        raise ResultsDisagree(
+            f"{contender.name} on {warehouse.kind} produced {result!r}, expected {contender.expected!r}: "
+            "the contenders do not agree, so no numbers are written."
+        )

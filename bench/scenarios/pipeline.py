@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench import data
 from bench.connect import quoted
-from bench.dbt_project import DAILY_MODEL, compile_model, contender_env
+from bench.dbt_project import DAILY_MODEL, compile_node, contender_env
 from bench.scenarios import Context
 from bench.warehouses import DataSet, Sandbox
 
@@ -47,7 +47,7 @@ def prepare_pipeline(context: Context) -> Pipeline:
     with warehouse.sandbox(dataset) as sandbox, tempfile.TemporaryDirectory(prefix="bench-") as folder:
         env = contender_env(sandbox, Path(folder), (first.isoformat(), last.isoformat()))
         vars = {"start_date": SENTINEL.isoformat(), "end_date": SENTINEL.isoformat()}
-        template = window_template(compile_model(env, Path(folder), DAILY_MODEL, vars))
+        template = window_template(compile_node(env, Path(folder), DAILY_MODEL, vars))
     whole_year = template.replace("{start}", data.date_literal(first)).replace(
         "{end_exclusive}", data.date_literal(data.day_of(sizes.backfill_days)))
     warehouse.execute(f"create table {quoted(dataset.schema, TRUTH_TABLE)} as {whole_year}",

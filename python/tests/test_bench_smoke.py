@@ -60,6 +60,14 @@ def test_quick_benchmark_runs_every_scenario_and_cleans_up(postgres, tmp_path):
     assert "## Machine" in text and "dbt-core" in text and "PostgreSQL" in text
     assert ".venv/bin/python -m bench --preset quick" in text
     assert "These are not the sizes issue 8 asks for" in text
+    # Issue 19: every target with a verdict, the builders' SQL timed beside their command.
+    assert "## Targets (issue 19)" in text
+    # (not the reladiff one: CI has no reladiff, and the harness leaves it out)
+    for target in ("verification after a batch costs ≤ 1.5×", "reconcile_rows SQL ≤ 2×", "reconcile_keys SQL ≤ 1.5×",
+                   "reuses dbt's partial parse"):
+        (row,) = [line for line in text.splitlines() if line.startswith("| ") and target in line]
+        assert "| met |" in row or "| **NOT met** |" in row, row
+    assert "reconcile_rows SQL through the driver" in text
 
     (numbers,) = (tmp_path / "results").glob("*.json")
     run = json.loads(numbers.read_text())
