@@ -202,7 +202,9 @@ def targets(context: Context, rows: int, by_name: dict[str, Measured]) -> list[r
                        f"{report.seconds(sql - floor)} s of the SQL are {beyond_pairing}"))
 
     chosen = [over_floor(RECONCILE_ROWS_SQL, ROWS_SQL_OVER_FLOOR,
-                         "comparing the matched rows column by column and building the failing rows")]
+                         "the key-count pass (both sides' keys grouped: what finds missing and duplicated keys, "
+                         "which a join cannot tell from matched ones) and the join that pairs the remaining rows "
+                         "and compares their columns")]
     command = by_name[RECONCILE_ROWS]
     if RELADIFF in by_name:
         reladiff = by_name[RELADIFF].seconds
@@ -222,8 +224,8 @@ def targets(context: Context, rows: int, by_name: dict[str, Measured]) -> list[r
                       f"{report.megabytes(by_name[RECONCILE_ROWS_SQL].peak_rss_mb)} MB"),
             met=command.peak_rss_mb <= DUCKDB_PEAK_MB))
     chosen.append(over_floor(RECONCILE_KEYS_SQL, KEYS_SQL_OVER_FLOOR,
-                             "telling the keys missing on each side (and duplicated) apart and building the "
-                             "failing rows"))
+                             "grouping both sides' keys to count each key's rows on each side (what finds a "
+                             "duplicated key, which the floor's join pairs as if it matched)"))
     return chosen
 
 
