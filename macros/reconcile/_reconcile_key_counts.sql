@@ -6,7 +6,7 @@
     other and a duplicate is counted, never multiplied. The filter sits in
     `having`, on the aggregates, so the warehouse drops the matched keys as it
     groups instead of materialising every key first.
-    `model` and `compare`: one side each, {'relation', 'key_columns' (as `_reconcile_aliased` lists them), 'filter'}.
+    `model` and `compare`: one side each, as `_reconcile_key_side` describes it.
 -#}
 {% macro _reconcile_key_counts(model, compare, key_count) %}
     {%- set keys_numbered = backfill._reconcile_numbered('key', key_count) -%}

@@ -51,12 +51,8 @@
 with key_issues as (
 
     {{ backfill._reconcile_key_counts(
-        {'relation': relation,
-         'key_columns': backfill._reconcile_aliased(model_side.columns | map(attribute='sql') | list, 'key'),
-         'filter': backfill._reconcile_side_filter(where, model_side.window)},
-        {'relation': compare_relation,
-         'key_columns': backfill._reconcile_aliased(compare_side.columns | map(attribute='sql') | list, 'key'),
-         'filter': backfill._reconcile_side_filter(compare_where, compare_side.window)},
+        backfill._reconcile_key_side(relation, model_side, where),
+        backfill._reconcile_key_side(compare_relation, compare_side, compare_where),
         keys.model | length) }}
 
 )

@@ -103,31 +103,20 @@
                 'when ' ~ n ~ ' then column_totals.' ~ state_name ~ '_' ~ n) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {#- The key columns: as each side names them, numbered key_n, and the conditions on them. -#}
-    {%- set model_key_sql = model_side.columns | map(attribute='sql') | list -%}
-    {%- set compare_key_sql = compare_side.columns | map(attribute='sql') | list -%}
-    {%- set model_keys = backfill._reconcile_aliased(model_key_sql, 'key') -%}
-    {%- set compare_keys = backfill._reconcile_aliased(compare_key_sql, 'key') -%}
-    {%- set model_filter = backfill._reconcile_side_filter(where, model_side.window) -%}
-    {%- set compare_filter = backfill._reconcile_side_filter(compare_where, compare_side.window) -%}
-    {%- set keys_equal, issue_keys_equal, model_keys_present = [], [], [] -%}
-    {%- set model_key_nulls, compare_key_nulls = [], [] -%}
+    {#- Each side's key columns, numbered key_n, its filter; the conditions that pair the key columns. -#}
+    {%- set model_keyed = backfill._reconcile_key_side(relation, model_side, where) -%}
+    {%- set compare_keyed = backfill._reconcile_key_side(compare_relation, compare_side, compare_where) -%}
+    {%- set keys_equal, issue_keys_equal = [], [] -%}
     {%- for index in range(1, key_count + 1) -%}
         {%- do keys_equal.append('model_values.key_' ~ index ~ ' = compare_values.key_' ~ index) -%}
         {%- do issue_keys_equal.append('key_issues.key_' ~ index ~ ' = model_values.key_' ~ index) -%}
-        {%- do model_keys_present.append('model_values.key_' ~ index ~ ' is not null') -%}
-        {%- do model_key_nulls.append(model_key_sql[index - 1] ~ ' is null') -%}
-        {%- do compare_key_nulls.append(compare_key_sql[index - 1] ~ ' is null') -%}
     {%- endfor -%}
     {%- set bigint = dbt.type_bigint() -%}
 
 -- The narrow pass: the keys that do not have exactly one row on each side.
 with key_issues as (
 
-    {{ backfill._reconcile_key_counts(
-        {'relation': relation, 'key_columns': model_keys, 'filter': model_filter},
-        {'relation': compare_relation, 'key_columns': compare_keys, 'filter': compare_filter},
-        key_count) }}
+    {{ backfill._reconcile_key_counts(model_keyed, compare_keyed, key_count) }}
 
 ),
 
@@ -139,24 +128,23 @@ paired_by_key as (
         {{ paired_values | join(',\n        ') }}
     from (
         select
-            {{ model_keys }}{{ model_values | join(', ') }}
+            {{ model_keyed.key_columns }}{{ model_values | join(', ') }}
         from {{ relation }}
-        where {{ model_filter }}
+        where {{ model_keyed.filter }}
     ) as model_values
     inner join (
         select
-            {{ compare_keys }}{{ compare_values | join(', ') }}
+            {{ compare_keyed.key_columns }}{{ compare_values | join(', ') }}
         from {{ compare_relation }}
-        where {{ compare_filter }}
+        where {{ compare_keyed.filter }}
     ) as compare_values
         on {{ keys_equal | join('\n        and ') }}
-    where
-        {{ model_keys_present | join(' and ') }}
-        and not exists (
-            select 1
-            from key_issues
-            where {{ issue_keys_equal | join(' and ') }}
-        )
+    -- equality never pairs a null key: those rows are paired_by_group's
+    where not exists (
+        select 1
+        from key_issues
+        where {{ issue_keys_equal | join(' and ') }}
+    )
 
 ),
 
@@ -169,18 +157,18 @@ paired_by_group as (
         {{ maxima | join(',\n        ') }}
     from (
         select
-            {{ model_keys }}{{ model_values | join(', ') }},
+            {{ model_keyed.key_columns }}{{ model_values | join(', ') }},
             {{ null_compare_values | join(', ') }},
             1 as in_model
         from {{ relation }}
-        where ({{ model_filter }}) and ({{ model_key_nulls | join(' or ') }})
+        where ({{ model_keyed.filter }}) and ({{ model_keyed.key_nulls }})
         union all
         select
-            {{ compare_keys }}{{ null_model_values | join(', ') }},
+            {{ compare_keyed.key_columns }}{{ null_model_values | join(', ') }},
             {{ compare_values | join(', ') }},
             0 as in_model
         from {{ compare_relation }}
-        where ({{ compare_filter }}) and ({{ compare_key_nulls | join(' or ') }})
+        where ({{ compare_keyed.filter }}) and ({{ compare_keyed.key_nulls }})
     ) as null_keyed_rows
     group by {{ keys_numbered }}
     having sum(in_model) = 1 and count(*) = 2
