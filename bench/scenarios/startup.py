@@ -140,7 +140,7 @@ def run(context: Context) -> report.Table:
         target.note() + f" Met means dbt skipped parsing on every warm call and the warm median is at least "
         f"{WARM_GAIN:.0%} below the cold one.",
     ]
-    verdict = "met" if help_seconds < 1.0 else "NOT met"
+    verdict = report.verdict(help_seconds < 1.0)
     table.headline = (f"Start-up: `python -m backfill run --help` answers in {report.seconds(help_seconds)} s "
                       f"(target: well under a second, {verdict}); importing dbt alone takes "
                       f"{report.seconds(dbt_import)} s; `backfill gaps` {target.measured} — partial parse "
