@@ -37,6 +37,7 @@ class ModelInfo:
     unique_key: Optional[object] = None
     database: Optional[str] = None
     schema: Optional[str] = None
+    batch_size: Optional[str] = None  # dbt's microbatch config: the grain of its batches
 
     @property
     def backfill_settings(self) -> dict:

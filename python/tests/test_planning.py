@@ -178,6 +178,7 @@ def test_repair_over_max_periods_is_refused_in_one_sentence():
 # -- a selection of models, window by window (run --select) ---------------------------
 
 from backfill.planning import PlannedModel, plan_selection  # noqa: E402
+from backfill.selection import dag_order  # noqa: E402
 
 
 def steps(plan):
@@ -263,3 +264,7 @@ def test_a_selection_plan_over_the_batch_limit_is_refused_before_anything_is_lis
     with pytest.raises(InvalidInput, match=r"The plan would have 6 batches over 2 models, more than 5"):
         plan_selection(models, plan_run("2024-01-06", "2024-01-09"), "day", max_batches=5)
 
+
+def test_dag_order_puts_every_model_after_its_parents_and_keeps_ties_in_order():
+    parents = {"mart": ("weekly", "refunds"), "weekly": ("daily",), "daily": (), "refunds": ()}
+    assert dag_order(parents) == ["daily", "refunds", "weekly", "mart"]
