@@ -326,8 +326,10 @@ def _checked_options(start, end, grain, batch_size, max_periods, vars, verify, r
 
 
 def repair_model(
-    model: str,
+    model: Optional[str] = None,
     *,
+    select=(),
+    exclude=(),
     checks=(),
     start=None,
     end=None,
@@ -346,17 +348,26 @@ def repair_model(
     project: Optional["DbtProject"] = None,
 ) -> RepairReport:
     """Find the periods the model's checks fail on, backfill exactly those (when
-    `confirm(report)` says so), and run the same checks again.
+    `confirm(report)` says so), and run the same checks again. With `select` (dbt
+    selectors, and `exclude`) in place of `model`: the selection's models together
+    (a SelectionRepair, see repair_selection).
 
     Refuses (InvalidInput) before anything is written: an unknown check, a
     range without both ends, no check that maps to periods, more periods than
     `max_periods`. A check that errors raises RepairFailed, nothing written.
     """
+    if bool(model) == bool(select):
+        raise InvalidInput("Name the model to repair with --model, or the models with --select (one of the two).")
+    if select and checks:
+        raise InvalidInput("--check names one model's checks: use it with --model, not --select.")
     start_bound, end_bound = _checked_options(start, end, grain, batch_size, max_periods, vars, verify, retries)
     if project is None:
         from backfill.dbt import DbtProject
 
         project = DbtProject(project_dir, profiles_dir, target, vars)
+    if select:
+        return repair_selection(project, list(select), list(exclude), start_bound, end_bound, grain, batch_size,
+                                max_periods, vars, verify, retries, confirm, warn_error, on_event)
     info = project.model(model)
     check_backfillable(info, verify)
     require_built(project, info, REPAIR_NEEDS_A_TABLE)
@@ -430,38 +441,16 @@ class SelectionRepair:
                 "succeeded": self.succeeded}
 
 
-def repair_selection(
-    select,
-    *,
-    exclude=(),
-    start=None,
-    end=None,
-    grain: str = "day",
-    batch_size: int = 1,
-    max_periods: int = DEFAULT_MAX_PERIODS,
-    vars: Optional[dict] = None,
-    verify: bool = True,
-    retries: int = 0,
-    confirm: Callable[[SelectionRepair], bool] = lambda repair: False,
-    warn_error: bool = False,
-    project_dir=".",
-    profiles_dir=None,
-    target: Optional[str] = None,
-    on_event=None,
-    project: Optional["DbtProject"] = None,
-) -> SelectionRepair:
-    """Repair the incremental models of a dbt selection together: each model's failing
-    periods (its own checks, at its own grain) and, downstream, the windows a parent's
-    rewrite implies, in one run, parents first (runner.run_backfill with `select`);
-    then every model's checks again. Refusals as `repair_model`'s, before anything is written."""
+def repair_selection(project: "DbtProject", select: list, exclude: list, start_bound, end_bound, grain: str,
+                     batch_size: int, max_periods: int, vars: Optional[dict], verify: bool, retries: int,
+                     confirm: Callable[[SelectionRepair], bool], warn_error: bool, on_event) -> SelectionRepair:
+    """Repair the incremental models of a dbt selection together (`repair_model(select=...)`, its
+    options checked): each model's failing periods (its own checks, at its own grain) and,
+    downstream, the windows a parent's rewrite implies, in one run, parents first
+    (runner.run_backfill with `select`); then every model's checks again."""
     from backfill.selection import resolve_selection
 
-    start_bound, end_bound = _checked_options(start, end, grain, batch_size, max_periods, vars, verify, retries)
-    if project is None:
-        from backfill.dbt import DbtProject
-
-        project = DbtProject(project_dir, profiles_dir, target, vars)
-    selection = resolve_selection(project, list(select), list(exclude), grain, verify, allow_append=False)
+    selection = resolve_selection(project, select, exclude, grain, verify, allow_append=False)
     reports = []
     for info in selection.models:
         if info.materialized != "incremental":
@@ -487,7 +476,7 @@ def repair_selection(
     windows = {report.model.name: [(format_bound(a), format_bound(b))
                                    for a, b in period_windows(report.periods, report.grain)]
                for report in reports if report.periods}
-    common = dict(select=list(select), exclude=list(exclude), windows=windows, grain=grain, batch_size=batch_size,
+    common = dict(select=select, exclude=exclude, windows=windows, grain=grain, batch_size=batch_size,
                   vars=vars, verify=verify, retries=retries, project=project)
     if windows:
         repair.plan = run_backfill(dry_run=True, **common).plan

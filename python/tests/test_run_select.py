@@ -3,10 +3,6 @@ order — a daily parent, a weekly incremental child, a view and a table on top 
 DuckDB and PostgreSQL: the plan, the result against a rebuild, SIGKILL between parent
 and child then `resume`, and the refusals."""
 
-import json
-import signal
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -169,19 +165,10 @@ def test_a_parent_and_everything_built_on_it_are_backfilled_window_by_window(dag
 
 
 def test_a_kill_between_parent_and_child_is_resumed_with_exactly_the_rest(dag):
-    command = [sys.executable, "-m", "backfill", "--project-dir", str(dag.project_dir), "run", "-s", "dag_daily+",
-               "--start", "2024-01-05", "--end", "2024-01-09", "--vars", "{scale: 2}", "--json"]
-    process = subprocess.Popen(command, env=dag.env, cwd=dag.tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    run_id = None
-    for line in process.stdout:
-        event = json.loads(line)
-        run_id = run_id or event.get("run_id")
-        if event["event"] == "batch_started" and event.get("model") == "dag_weekly":
-            process.send_signal(signal.SIGKILL)  # the parent's week is written, the child's has started
-            break
-    process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL
+    # The parent's week is written, the child's has started.
+    run_id = dag.cli_killed("run", "-s", "dag_daily+", "--start", "2024-01-05", "--end", "2024-01-09",
+                            "--vars", "{scale: 2}",
+                            when=lambda event: event["event"] == "batch_started" and event.get("model") == "dag_weekly")
     recorded = dag.sql(f"select batch_index, model, status from \"{dag.schema}\".backfill_batches "
                        f"where run_id = '{run_id}' order by batch_index")
     assert [s for _, _, s in recorded] == ["success"] * 3 + ["running"] + ["pending"] * 4

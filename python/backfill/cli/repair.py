@@ -73,75 +73,40 @@ def repair(obj, model, select, exclude, checks, start, end, grain, batch_size, m
     --max-periods, no check maps to periods).
     """
     from backfill.cli.progress import Progress
-    from backfill.errors import InvalidInput
     from backfill.repair import repair_model
 
     progress = Progress(as_json=as_json)
     say = _Printer(progress)
-    if bool(model) == bool(select):
-        raise InvalidInput("Name the model to repair with --model, or the models with --select (one of the two).")
-    if select:
-        if checks:
-            raise InvalidInput("--check names one model's checks: use it with --model, not --select.")
-        return repair_several(obj, progress, say, select, exclude, start, end, grain, batch_size, max_periods, yes,
-                              vars_text, verify, retries, warn_error, as_json)
+    several = bool(select)  # repair_model refuses --model with --select
 
-    def confirm(report) -> bool:
-        say.found(report, start, end)
-        say.plan(report)
-        if yes:
-            return True
-        if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
-            return click.confirm(f"Repair these {len(report.periods)} {grain}(s)?", default=False)
-        return False
-
-    report = repair_model(
-        model, checks=checks, start=start, end=end, grain=grain, batch_size=batch_size, max_periods=max_periods,
-        vars=options.parse_vars(vars_text), verify=verify, retries=retries, confirm=confirm, warn_error=warn_error,
-        project_dir=obj["project_dir"], profiles_dir=obj["profiles_dir"], target=obj["target"],
-        on_event=progress.event,
-    )
-    if not report.plan:
-        say.found(report, start, end)
-    elif not report.confirmed:
-        say.not_run(report)
-        sys.exit(EXIT_FAILED)
-    if report.confirmed:
-        say.outcome(report)
-    if not report.succeeded:
-        sys.exit(EXIT_FAILED)
-
-
-def repair_several(obj, progress, say, select, exclude, start, end, grain, batch_size, max_periods, yes, vars_text,
-                   verify, retries, warn_error, as_json) -> None:
-    """`repair --select`: each model's findings, one plan, one run, each model's checks again."""
-    from backfill.repair import repair_selection
+    def found(repair) -> None:
+        for report in (repair.reports if several else [repair]):
+            say.found(report, start, end)
 
     def confirm(repair) -> bool:
-        for report in repair.reports:
-            say.found(report, start, end)
-        say.plan_several(repair)
+        found(repair)
+        say.plan_several(repair) if several else say.plan(repair)
         if yes:
             return True
         if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
-            return click.confirm(f"Repair these {repair.periods} period(s) and what they imply downstream?",
-                                 default=False)
+            what = f"these {repair.periods} period(s) and what they imply downstream" if several else \
+                f"these {len(repair.periods)} {grain}(s)"
+            return click.confirm(f"Repair {what}?", default=False)
         return False
 
-    repair = repair_selection(
-        list(select), exclude=list(exclude), start=start, end=end, grain=grain, batch_size=batch_size,
-        max_periods=max_periods, vars=options.parse_vars(vars_text), verify=verify, retries=retries,
-        confirm=confirm, warn_error=warn_error, project_dir=obj["project_dir"], profiles_dir=obj["profiles_dir"],
-        target=obj["target"], on_event=progress.event,
+    repair = repair_model(
+        model, select=list(select), exclude=list(exclude), checks=checks, start=start, end=end, grain=grain,
+        batch_size=batch_size, max_periods=max_periods, vars=options.parse_vars(vars_text), verify=verify,
+        retries=retries, confirm=confirm, warn_error=warn_error, project_dir=obj["project_dir"],
+        profiles_dir=obj["profiles_dir"], target=obj["target"], on_event=progress.event,
     )
     if not repair.plan:
-        for report in repair.reports:
-            say.found(report, start, end)
+        found(repair)
     elif not repair.confirmed:
-        say.not_run_several(repair)
+        say.not_run_several(repair) if several else say.not_run(repair)
         sys.exit(EXIT_FAILED)
     if repair.confirmed:
-        say.outcome_several(repair)
+        say.outcome_several(repair) if several else say.outcome(repair)
     if not repair.succeeded:
         sys.exit(EXIT_FAILED)
 
