@@ -175,8 +175,7 @@ class _Printer:
         for report in repair.reports:
             if report.periods:
                 line(f"{report.model.name}, before → after, per {report.grain}:")
-                for row in report.period_rows():
-                    line(f"  {row['period']}  {', '.join(row['before'])}  →  {', '.join(row['after']) or 'passes'}")
+                self.before_after(report)
             if report.newly_failing:
                 shown = ", ".join(format_bound(p) for p in report.newly_failing)
                 click.echo(f"{report.model.name} fails its checks after the repair where it passed before: {shown}.",
@@ -190,6 +189,15 @@ class _Printer:
         else:
             click.echo(f"Checks still fail after the rerun (run {run_id}): see above.", err=True)
 
+    def before_after(self, report) -> None:
+        """A line per group of periods that went the same way, so a long repair stays readable."""
+        groups: dict[tuple, list] = {}
+        for row in report.period_rows():
+            groups.setdefault((tuple(row["before"]), tuple(row["after"])), []).append(row["period"])
+        for (before, after), periods in groups.items():
+            shown = ", ".join(periods[:8]) + (f" … ({len(periods)} {report.grain}s)" if len(periods) > 8 else "")
+            self.progress.line(f"  {shown}  {', '.join(before)}  →  {', '.join(after) or 'passes'}")
+
     def not_run(self, report) -> None:
         if self.as_json:
             return self.progress.emit("not_run", reason="no --yes")
@@ -201,13 +209,7 @@ class _Printer:
             return self.progress.emit("repaired", **report.as_dict())
         line = self.progress.line
         line(f"Before → after, per {report.grain}:")
-        # Periods that went the same way share a line, so a long repair stays readable.
-        groups: dict[tuple, list] = {}
-        for row in report.period_rows():
-            groups.setdefault((tuple(row["before"]), tuple(row["after"])), []).append(row["period"])
-        for (before, after), periods in groups.items():
-            shown = ", ".join(periods[:8]) + (f" … ({len(periods)} {report.grain}s)" if len(periods) > 8 else "")
-            line(f"  {shown}  {', '.join(before)}  →  {', '.join(after) or 'passes'}")
+        self.before_after(report)
         run_id = report.run.run_id
         if report.succeeded and report.still_warning:
             warned = ", ".join(format_bound(p) for p in report.still_warning)
