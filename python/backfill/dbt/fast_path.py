@@ -46,6 +46,9 @@ _INTERNALS = [
     ("dbt.parser.sql", "SqlBlockParser"),
     ("dbt.parser.manifest", "process_node"),
     ("dbt.compilation", "Compiler"),
+    ("dbt.context.providers", "generate_runtime_model_context"),
+    ("dbt.clients.jinja", "get_template"),
+    ("dbt.clients.jinja", "render_template"),
     ("dbt.adapters.factory", "FACTORY"),
     ("dbt.flags", "get_flags"),
     ("dbt.flags", "set_flags"),
@@ -176,24 +179,79 @@ def registered_adapter(manifest):
 def query(adapter, manifest, sql: str, cli_vars: dict) -> list[dict]:
     """A select (Jinja allowed) compiled and run on `adapter`, as `dbt show --inline`
     does it, minus the invocation (0.005 s instead of 0.1 s for a check's count).
-    Raises whatever dbt raises; the caller falls back to an invocation."""
+    Raises whatever dbt raises; the caller falls back to an invocation.
+
+    The same SQL text is parsed once per adapter (`_PreparedQuery`): a batch's
+    checks send the same query for every window, with other vars."""
+    config = adapter.config
+    config.cli_vars = dict(cli_vars)
+    prepared_queries = adapter.__dict__.setdefault("_backfill_prepared_queries", {})
+    prepared = prepared_queries.get(sql)
+    try:
+        # compiling may query the warehouse too (a macro's run_query, load_relation)
+        with adapter.connection_named("backfill_query"):
+            if prepared is None:
+                compiled_sql, prepared = _compile_query(config, manifest, sql)
+                if prepared is not None:
+                    prepared_queries[sql] = prepared
+            else:
+                try:
+                    compiled_sql = prepared.render(config)
+                except Exception:  # parsed with other vars (a ref they named): parse it afresh next time
+                    prepared_queries.pop(sql, None)
+                    raise
+            _, table = adapter.execute(compiled_sql, fetch=True)
+    finally:
+        _done(adapter)
+    return [dict(zip(table.column_names, row)) for row in table.rows]
+
+
+def _compile_query(config, manifest, sql: str) -> tuple[str, Optional["_PreparedQuery"]]:
+    """The query parsed and compiled as `dbt show --inline` does; with it, what renders
+    it again without a parse, or None when it needs more than a render (an ephemeral
+    model's CTEs)."""
     from dbt.compilation import Compiler
     from dbt.parser.manifest import process_node
     from dbt.parser.sql import SqlBlockParser
 
-    config = adapter.config
-    config.cli_vars = dict(cli_vars)
     node = SqlBlockParser(project=config, manifest=manifest, root_project=config).parse_remote(sql, "backfill_query")
     try:
-        # compiling may query the warehouse too (a macro's run_query, load_relation)
-        with adapter.connection_named("backfill_query"):
-            process_node(config, manifest, node)
-            compiled = Compiler(config).compile_node(node, manifest, {}, write=False)
-            _, table = adapter.execute(compiled.compiled_code, fetch=True)
+        process_node(config, manifest, node)
+        compiled = Compiler(config).compile_node(node, manifest, {}, write=False)
     finally:
         manifest.nodes.pop(node.unique_id, None)
-        _done(adapter)
-    return [dict(zip(table.column_names, row)) for row in table.rows]
+    prepared = None if compiled.extra_ctes else _PreparedQuery.of(node, config, manifest)
+    return compiled.compiled_code, prepared
+
+
+@dataclass
+class _PreparedQuery:
+    """A query's parsed node, its Jinja compiled and the context dbt renders it in,
+    kept to render it again with other vars: a parse (~20 ms), a context (~2 ms)
+    and a template (~5 ms) less per call.
+
+    What dbt fixes at parse time stays right: the refs a render calls are checked
+    against the node's (dbt's RefBadContextError, and the query is parsed afresh);
+    `var()` reads the vars of each call, through a Var made for it."""
+
+    node: Any
+    context: dict
+    template: Any
+
+    @classmethod
+    def of(cls, node, config, manifest) -> "_PreparedQuery":
+        from dbt.clients.jinja import get_template
+        from dbt.context.providers import generate_runtime_model_context
+
+        context = generate_runtime_model_context(node, config, manifest)
+        return cls(node, context, get_template(node.raw_code, context, node))
+
+    def render(self, config) -> str:
+        from dbt.clients.jinja import render_template
+
+        # the context's Var read config.cli_vars when it was made: one for this call's vars
+        self.context["var"] = type(self.context["var"])(self.context, config, self.node)
+        return render_template(self.template, self.context, self.node)
 
 
 def run_tests(adapter, manifest, nodes: list, cli_vars: dict) -> dict:
