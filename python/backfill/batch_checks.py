@@ -31,7 +31,8 @@ def check_batch(project: DbtProject, model: ModelInfo, batch: Batch, grain: str 
     """Every check of a batch's window, after its model run; `vars`: the run's own --vars.
     An empty window is a missing period: the gap checks judge it, with the severity the
     model's own no_gaps test gives it."""
-    return gap_checks(project, model, batch, grain, vars) + reconciliation_checks(project, model, batch, vars)
+    with project.columns_read_once(written=model):
+        return gap_checks(project, model, batch, grain, vars) + reconciliation_checks(project, model, batch, vars)
 
 
 def _check(name: str, passed: bool, severity: str, detail: str) -> dict:
