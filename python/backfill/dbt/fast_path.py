@@ -337,10 +337,10 @@ def call_macro(adapter, manifest, macro: str, kwargs: dict) -> Any:
 
 @contextmanager
 def columns_read_once(adapter, rewritten: Optional[str]):
-    """While in it, the columns of a relation are read from the warehouse once per
-    adapter (a catalog query each, ~6 ms on DuckDB, that a batch's checks make for
-    the model's table and each compared relation, window after window), except the
-    relation named `rewritten` (its identifier), whose earlier reading is dropped:
+    """While in it, the columns of a relation are read from the warehouse once per run
+    (until `forget_columns`): a catalog query each, ~6 ms on DuckDB, that a batch's
+    checks make for the model's table and each compared relation, window after window.
+    Except the relation named `rewritten` (its identifier), whose earlier reading is dropped:
     the batch just wrote it, and a model run may change its columns. Only the
     checks go through it, never a model run (its materialization compares columns)."""
     kept = adapter.__dict__.setdefault("_backfill_columns", {})
@@ -363,6 +363,11 @@ def columns_read_once(adapter, rewritten: Optional[str]):
         yield
     finally:
         vars(adapter).pop("get_columns_in_relation", None)
+
+
+def forget_columns(adapter) -> None:
+    """What `columns_read_once` kept on this adapter is read again next time (a new run)."""
+    vars(adapter).pop("_backfill_columns", None)
 
 
 def execute_statements(adapter, statements: list[str]) -> None:

@@ -296,9 +296,13 @@ class DbtProject:
         self._model_session = None
 
     def close_connections(self) -> None:
-        """Close the connection a model's batches kept open (the end of a run)."""
+        """Close the connection a model's batches kept open (the end of a run), and
+        forget the columns its checks read (`columns_read_once`: once per run)."""
         if self._model_session is not None:
             self._model_session.close()
+        adapter = fast_path.registered_adapter(self._manifest) if self._manifest is not None else None
+        if adapter is not None:
+            fast_path.forget_columns(adapter)
 
     def run_tests(self, tests: list[TestInfo], vars: Optional[dict] = None,
                   store_failures: bool = True) -> dict[str, TestResult]:
