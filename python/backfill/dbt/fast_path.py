@@ -214,24 +214,32 @@ def registered_adapter(manifest):
     return None
 
 
+# How many queries `query` keeps prepared; past that it starts again (a query whose
+# text holds a window, such as a failing check's own SQL, is sent once or twice).
+_KEPT_QUERIES = 64
+
+
 def query(adapter, manifest, sql: str, cli_vars: dict) -> list[dict]:
     """A select (Jinja allowed) compiled and run on `adapter`, as `dbt show --inline`
     does it, minus the invocation (0.005 s instead of 0.1 s for a check's count).
     Raises whatever dbt raises; the caller falls back to an invocation.
 
-    The same SQL text is parsed once per adapter (`_PreparedQuery`): a batch's
-    checks send the same query for every window, with other vars."""
+    A SQL text sent again is not parsed again (`_PreparedQuery`): a batch's checks send
+    the same query for every window, with other vars. It is prepared the second time
+    it is seen, so a query sent once costs nothing more."""
     config = adapter.config
     config.cli_vars = dict(cli_vars)
     prepared_queries = adapter.__dict__.setdefault("_backfill_prepared_queries", {})
+    seen = sql in prepared_queries
     prepared = prepared_queries.get(sql)
     try:
         # compiling may query the warehouse too (a macro's run_query, load_relation)
         with adapter.connection_named("backfill_query"):
             if prepared is None:
-                compiled_sql, prepared = _compile_query(config, manifest, sql)
-                if prepared is not None:
-                    prepared_queries[sql] = prepared
+                compiled_sql, prepared = _compile_query(config, manifest, sql, prepare=seen)
+                if len(prepared_queries) >= _KEPT_QUERIES:
+                    prepared_queries.clear()
+                prepared_queries[sql] = prepared
             else:
                 try:
                     compiled_sql = prepared.render(config)
@@ -244,9 +252,9 @@ def query(adapter, manifest, sql: str, cli_vars: dict) -> list[dict]:
     return [dict(zip(table.column_names, row)) for row in table.rows]
 
 
-def _compile_query(config, manifest, sql: str) -> tuple[str, Optional["_PreparedQuery"]]:
-    """The query parsed and compiled as `dbt show --inline` does; with it, what renders
-    it again without a parse, or None when it needs more than a render (an ephemeral
+def _compile_query(config, manifest, sql: str, prepare: bool) -> tuple[str, Optional["_PreparedQuery"]]:
+    """The query parsed and compiled as `dbt show --inline` does; with `prepare`, what
+    renders it again without a parse, unless it needs more than a render (an ephemeral
     model's CTEs)."""
     from dbt.compilation import Compiler
     from dbt.parser.manifest import process_node
@@ -258,7 +266,7 @@ def _compile_query(config, manifest, sql: str) -> tuple[str, Optional["_Prepared
         compiled = Compiler(config).compile_node(node, manifest, {}, write=False)
     finally:
         manifest.nodes.pop(node.unique_id, None)
-    prepared = None if compiled.extra_ctes else _PreparedQuery.of(node, config, manifest)
+    prepared = _PreparedQuery.of(node, config, manifest) if prepare and not compiled.extra_ctes else None
     return compiled.compiled_code, prepared
 
 
