@@ -31,7 +31,8 @@ def check_batch(project: DbtProject, model: ModelInfo, batch: Batch, grain: str 
     """Every check of a batch's window, after its model run; `vars`: the run's own --vars.
     An empty window is a missing period: the gap checks judge it, with the severity the
     model's own no_gaps test gives it."""
-    with project.columns_read_once(written=model):
+    # The model's own table is read afresh when its run may have changed its columns.
+    with project.columns_read_once(written=None if model.keeps_its_columns else model):
         return gap_checks(project, model, batch, grain, vars) + reconciliation_checks(project, model, batch, vars)
 
 

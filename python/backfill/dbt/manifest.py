@@ -97,6 +97,7 @@ def find_model(manifest, name: str, project_dir) -> ModelInfo:
         unique_key=config.get("unique_key"),
         database=node.database,
         schema=node.schema,
+        on_schema_change=config.get("on_schema_change"),
     )
 
 
