@@ -2,8 +2,8 @@
 # The demo, end to end on DuckDB, in the reference pipeline's project demo/ (its
 # warehouse a file there, demo/backfill.duckdb): install the package -> raw data
 # -> snapshot -> backfill January of daily_metrics in weekly batches -> run it
-# again (nothing changes) -> audit trail -> gaps -> gaps-only backfill
-# -> reconcile -> reproducible reruns -> repair what a check found -> dbt tests.
+# again (nothing changes) -> with what is built on it -> audit trail -> gaps
+# -> gaps-only backfill -> reconcile -> reproducible reruns -> repair what a check found -> dbt tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -39,6 +39,10 @@ $PY -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --
 step "4. Run the same backfill again: each batch replaces its window, nothing is duplicated" \
      "python -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7"
 $PY -m backfill run --model daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7
+
+step "4b. Backfill daily_metrics and what is built on it (weekly_metrics), window by window, parents first" \
+     "python -m backfill run --select daily_metrics+ --start 2024-01-01 --end 2024-01-14 --batch-size 7"
+$PY -m backfill run --select daily_metrics+ --start 2024-01-01 --end 2024-01-14 --batch-size 7
 
 step "5. The audit trail: every run and batch, recorded in the warehouse" "python -m backfill status --model daily_metrics"
 $PY -m backfill status --model daily_metrics --limit 2

@@ -20,3 +20,7 @@ def valid_at(date_expr, valid_from="dbt_valid_from", valid_to="dbt_valid_to", en
 
 def as_of(relation, date_expr, **kwargs):
     return f"(select * from {relation} where {valid_at(date_expr)})"
+
+
+def period_of(expression, grain):
+    return f"cast(date_trunc('{grain}', {expression}) as date)"

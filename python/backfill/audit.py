@@ -1,8 +1,9 @@
 """The audit trail and the per-model lock, kept in the warehouse.
 
 Three tables in the target schema (or var `backfill_audit_schema`):
-  backfill_runs     one row per run: who, when, model, range, options, status
-  backfill_batches  one row per batch: window, status, attempts, rows, duration, error
+  backfill_runs     one row per run: who, when, model (a selection's: their names, parents
+                    first, comma-separated), range, options, status
+  backfill_batches  one row per batch: its model, window, status, attempts, rows, duration, error
   backfill_locks    one row per model being backfilled right now
 
 Rows are written as the run goes (a batch is recorded `running` before it
@@ -60,7 +61,9 @@ TABLES = {
     "backfill_batches": {"keys": ["run_id", "batch_index"], "columns": [
         ["run_id", "text"], ["batch_index", "bigint"], ["window_start", "text"], ["window_end", "text"],
         ["status", "text"], ["attempts", "bigint"], ["rows_written", "bigint"], ["duration_s", "float"],
-        ["started_at", "timestamp"], ["finished_at", "timestamp"], ["checks", "text"], ["error", "text"]]},
+        ["started_at", "timestamp"], ["finished_at", "timestamp"], ["checks", "text"], ["error", "text"],
+        # Last, as a table created before runs of several models has it added (audit_ensure_tables).
+        ["model", "text"]]},
     "backfill_locks": {"keys": ["model"], "columns": [
         ["model", "text"], ["run_id", "text"], ["host", "text"], ["pid", "bigint"],
         ["acquired_at", "timestamp"], ["heartbeat_at", "timestamp"]]},
@@ -136,6 +139,7 @@ class BatchRecord:
     finished_at: Optional[str] = None
     checks: Optional[str] = None
     error: Optional[str] = None
+    model: Optional[str] = None  # the model the batch rewrites (a run over a selection has several)
 
     def values(self) -> dict:
         values = asdict(self)
@@ -150,7 +154,7 @@ class Audit:
     def __init__(self, project: "DbtProject"):
         self.project = project
         self._ready = False
-        self._lock: Optional[dict] = None  # the lock row this process holds
+        self._locks: dict[str, dict] = {}  # the lock rows this process holds, by model
         self._staged: dict = {}  # records to write with the next write (one operation, not two)
         self._exists = False
         self._last_full_write = float("-inf")
@@ -205,6 +209,23 @@ class Audit:
 
     # -- the lock --------------------------------------------------------------
 
+    def acquire_locks(self, models: list[str], run_id: str, ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS) -> None:
+        """Every model's lock for one run, or none of them: a refusal releases those taken."""
+        taken = []
+        try:
+            for model in models:
+                self.acquire_lock(model, run_id, ttl_seconds)
+                taken.append(model)
+        except BaseException:
+            for model in taken:
+                safely(self.release_lock, model, run_id)
+            raise
+
+    def release_locks(self, run_id: str) -> None:
+        """Every lock this process holds for the run."""
+        for model in [model for model, lock in self._locks.items() if lock["run_id"] == run_id]:
+            self.release_lock(model, run_id)
+
     def acquire_lock(self, model: str, run_id: str, ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS) -> None:
         """Take the model's lock, or refuse in one sentence naming the holder.
 
@@ -222,7 +243,7 @@ class Audit:
         statements = write_statements(self._relations, [{"table": "backfill_locks", "values": lock, "insert_only": True}],
                                       delete)
         if self.project.execute_statements(statements, "backfill.audit_write"):
-            self._lock = lock
+            self._locks[model] = lock
             return
         try:
             self.project.raise_last_failure("Could not take the lock")
@@ -240,9 +261,9 @@ class Audit:
             key = ("run", record.run_id) if isinstance(record, RunRecord) else ("batch", record.run_id, record.batch_index)
             self._staged[key] = record
 
-    def record(self, model: str, run_id: str, *records, periodic: bool = False) -> None:
-        """The audit trail's write path: staged and given records, and the lock's heartbeat,
-        in one transaction.
+    def record(self, run_id: str, *records, periodic: bool = False) -> None:
+        """The audit trail's write path: staged and given records, and the heartbeat of the
+        run's locks, in one transaction.
 
         `periodic` (the start of each batch): batch rows always go out, the run's
         row and the lock's heartbeat only every HEARTBEAT_SECONDS. The run's
@@ -254,14 +275,15 @@ class Audit:
         written = [key for key in self._staged if due or key[0] == "batch"]
         rows = [{"table": "backfill_runs" if key[0] == "run" else "backfill_batches",
                  "values": self._staged.pop(key).values()} for key in written]
-        if due and self._lock and self._lock["model"] == model and self._lock["run_id"] == run_id:
-            rows.append({"table": "backfill_locks", "values": {**self._lock, "heartbeat_at": now_utc()}})
+        if due:
+            rows.extend({"table": "backfill_locks", "values": {**lock, "heartbeat_at": now_utc()}}
+                        for lock in self._locks.values() if lock["run_id"] == run_id)
         self._write(rows)
         if due:
             self._last_full_write = time.monotonic()
 
     def release_lock(self, model: str, run_id: str) -> None:
-        self._lock = None
+        self._locks.pop(model, None)
         self.ensure()
         self._write(delete_where=[{"table": "backfill_locks", "values": {"model": model, "run_id": run_id}}])
 
@@ -285,8 +307,10 @@ class Audit:
         if not self.exists():
             return []
         conditions = []
-        if model:
-            conditions.append(f"model = {_read_value('model')}")
+        if model:  # the runs of the model alone, and the runs over a selection that rewrote it
+            conditions.append(f"(model = {_read_value('model')} or run_id in (select run_id from "
+                              "{{ backfill.audit_relation('backfill_batches') }} "
+                              f"where model = {_read_value('model')}))")
         if run_id:
             conditions.append(f"run_id = {_read_value('run_id')}")
         where = f"where {' and '.join(conditions)}" if conditions else ""
@@ -308,6 +332,11 @@ class Audit:
             "select * from {{ backfill.audit_relation('backfill_batches') }} "
             f"where run_id = {_read_value('run_id')} order by batch_index", vars=_read_vars(run_id=run_id)
         )
+
+
+def run_models(run: dict) -> list[str]:
+    """The models a recorded run rewrote: its `model`, or the names of a selection's, parents first."""
+    return str(run["model"]).split(",")
 
 
 def lock_is_stale(lock: dict, ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS, now: Optional[datetime] = None,
@@ -412,3 +441,10 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def safely(function, *args) -> None:
+    try:
+        function(*args)
+    except Exception:  # releasing what was taken must not hide why the run was refused
+        pass

@@ -27,13 +27,15 @@ from backfill.reconcile import run_checks, window_checks_of
 
 
 def check_batch(project: DbtProject, model: ModelInfo, batch: Batch, grain: str = "day",
-                vars: Optional[dict] = None) -> list[dict]:
+                vars: Optional[dict] = None, later: tuple[str, ...] = ()) -> list[dict]:
     """Every check of a batch's window, after its model run; `vars`: the run's own --vars.
     An empty window is a missing period: the gap checks judge it, with the severity the
-    model's own no_gaps test gives it."""
+    model's own no_gaps test gives it. `later`: the unique_ids of the models a run over a
+    selection rewrites after this one (see reconciliation_checks)."""
     # The model's own table is read afresh when its run may have changed its columns.
     with project.columns_read_once(written=None if model.keeps_its_columns else model):
-        return gap_checks(project, model, batch, grain, vars) + reconciliation_checks(project, model, batch, vars)
+        return (gap_checks(project, model, batch, grain, vars)
+                + reconciliation_checks(project, model, batch, vars, later))
 
 
 def _check(name: str, passed: bool, severity: str, detail: str) -> dict:
@@ -67,9 +69,13 @@ def _missing_range(gap) -> str:
 
 
 def reconciliation_checks(project: DbtProject, model: ModelInfo, batch: Batch,
-                          vars: Optional[dict] = None) -> list[dict]:
-    """The model's reconciliation tests that declare a window column, for the batch's window."""
-    windowed = window_checks_of(project, model)
+                          vars: Optional[dict] = None, later: tuple[str, ...] = ()) -> list[dict]:
+    """The model's reconciliation tests that declare a window column, for the batch's window.
+
+    A test that also reads a model rewritten `later` in the same run (a child compared with
+    its parent) is that model's check: run now, it would judge a child its parent's new
+    window has not reached yet, at the parent's grain."""
+    windowed = [test for test in window_checks_of(project, model) if not any(map(test.reads, later))]
     if not windowed:
         return []
     results = run_checks(project, tests=windowed, vars={**(vars or {}), **batch.window_vars()}, store_failures=False)

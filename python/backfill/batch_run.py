@@ -29,7 +29,10 @@ class BatchOutcome:
 
 def run_window(project: DbtProject, model: ModelInfo, batch: Batch, vars: Optional[dict] = None):
     """`dbt run` of the model for the batch window: vars, or microbatch's event-time flags;
-    `vars` are the run's own (--vars), passed with every batch."""
+    `vars` are the run's own (--vars), passed with every batch. A table (of a run over a
+    selection) is rebuilt whole: it has no window."""
+    if model.materialized != "incremental":
+        return project.run_model(model, vars=dict(vars or {}))
     if model.is_microbatch:
         return project.run_model(model, vars=dict(vars or {}), event_time=batch.event_time_bounds())
     return project.run_model(model, vars={**(vars or {}), **batch.window_vars(*model.window_var_names)})
@@ -46,12 +49,13 @@ def rows_in_window(project: DbtProject, model: ModelInfo, batch: Batch) -> Optio
 
 
 def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: bool = True, grain: str = "day",
-                  vars: Optional[dict] = None) -> BatchOutcome:
+                  vars: Optional[dict] = None, later: tuple[str, ...] = ()) -> BatchOutcome:
     """Run one batch and, when asked, verify it; never raises for a failing batch.
 
     A batch whose checks fail after its model run has written the window is
     `written`: its rows stay (they are what the model produces for the window now),
-    and the runner records it as written with its checks failed, not as nothing done."""
+    and the runner records it as written with its checks failed, not as nothing done.
+    `later`: in a run over a selection, the models it rewrites after this one (check_batch)."""
     started = time.monotonic()
     written, rows = False, None
     try:
@@ -61,9 +65,12 @@ def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: b
         written = True
         # PostgreSQL reports the rows the window's insert wrote; DuckDB does not, so count them.
         rows = outcome.rows_affected
-        if rows is None or model.is_microbatch:
+        windowed = model.materialized == "incremental"
+        if windowed and (rows is None or model.is_microbatch):
             rows = rows_in_window(project, model, batch)
-        checks = check_batch(project, model, batch, grain, vars) if verify else []
+        # A table rebuilt whole is checked over the windows its parents rewrote, when it has a period column.
+        checks = check_batch(project, model, batch, grain, vars, later) \
+            if verify and (windowed or model.period_column) else []
         failed = [c for c in checks if c["status"] == "fail"]
         error = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
         return BatchOutcome(not failed, time.monotonic() - started, rows, error, checks, written=True)

@@ -38,6 +38,7 @@ class ModelInfo:
     database: Optional[str] = None
     schema: Optional[str] = None
     on_schema_change: Optional[str] = None
+    batch_size: Optional[str] = None  # dbt's microbatch config: the grain of its batches
 
     @property
     def keeps_its_columns(self) -> bool:

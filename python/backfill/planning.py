@@ -13,14 +13,16 @@ the grain hour it is the start of an hour (the last hour included).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
 from backfill.errors import InvalidInput
-from backfill.periods import (GRAINS, Bound, after, check_grain, count_periods, format_bound, instant, last_in_period, parse_bound,
-                              parse_range, period_start, periods_between, windows_of_periods)
+from backfill.periods import (GRAINS, Bound, Window, after, check_grain, count_periods, format_bound, instant,
+                              last_in_period, parse_bound, parse_range, period_start, periods_between,
+                              windows_of_periods)
 
-__all__ = ["GRAINS", "Batch", "TooManyPeriods", "check_grain", "format_bound", "parse_bound", "parse_range",
-           "period_windows", "plan_batches", "plan_batches_for_ranges", "plan_repair", "plan_run"]
+__all__ = ["GRAINS", "Batch", "PlannedModel", "TooManyPeriods", "check_grain", "format_bound", "parse_bound",
+           "parse_range", "period_windows", "plan_batches", "plan_batches_for_ranges", "plan_repair", "plan_run",
+           "plan_selection"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Batch:
     start: Bound  # first day (or hour) included
     end: Bound  # last day (or hour) included
     periods: int  # how many periods of the grain it covers
+    # The model it rewrites, in a run of several (`run --select`); None: the run's one model.
+    model: Optional[str] = None
 
     def window_vars(self, start_var: str = "start_date", end_var: str = "end_date") -> dict:
         """The vars a model receives for this batch: its inclusive bounds."""
@@ -132,3 +136,105 @@ def plan_repair(periods: Iterable[Bound], grain: str = "day", batch_size: int = 
 
 class TooManyPeriods(InvalidInput):
     """A repair would rewrite more history than the caller allowed."""
+
+
+# -- a selection of models, window by window ------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedModel:
+    """A model of a selection as the planner needs it (`run --select`)."""
+
+    name: str
+    grain: str  # its own: the periods its windows are made of
+    # The selected models it is built from, directly or through models the run does not
+    # rewrite (views, ephemerals): its windows follow theirs.
+    parents: tuple[str, ...] = ()
+    # Rebuilt whole (a table), once the last window of its parents is written.
+    whole: bool = False
+
+
+def plan_selection(models: Sequence[PlannedModel], batches: Sequence[Batch], grain: str,
+                   max_batches: int = MAX_BATCHES, own: Optional[dict[str, list[Batch]]] = None) -> list[Batch]:
+    """The batches of a run over several models, parents before children within each window.
+
+    `models` come parents first; `batches` are the run's plan at `grain` (plan_run),
+    and the windows of every model without a selected parent. A model built from
+    others rewrites the periods of its own grain that hold its parents' windows (a
+    day of a daily parent is the week that holds it in a weekly child), each period
+    once, as soon as the last parent window it reads is written: the child's week
+    runs after the parent's Sunday, never between its Monday and its Sunday, so no
+    child reads a window its parent is still rewriting. A model rebuilt whole runs
+    once, after its parents' last window. Each batch names its model; the order is
+    the order to run them in.
+
+    `own` (`--gaps-only`) gives models windows of their own (their gaps, at their
+    grain), in place of `batches`: they run in the order of their starts, and a
+    child rewrites both its own and those its parents' imply."""
+    check_grain(grain)
+    # Each model's windows as (window, when, grain): `when` is the position, among the
+    # run's batches, of the last one that must be written before it.
+    written: dict[str, list[tuple[Window, int, str]]] = {}
+    steps: list[tuple[int, int, Window, str, PlannedModel]] = []
+    driving = [(Window.of_bounds(b.start, b.end, grain), b.index, grain) for b in batches]
+    grains = {model.name: check_grain(model.grain) for model in models}
+    owned = sorted((Window.of_bounds(b.start, b.end, grains[name]), position, name)
+                   for position, name in enumerate(grains) for b in (own or {}).get(name, []))
+    own_sources: dict[str, list] = {}
+    for when, (window, _, name) in enumerate(owned, start=1):
+        own_sources.setdefault(name, []).append((window, when, grains[name]))
+    for position, model in enumerate(models):
+        sources = [source for parent in model.parents for source in written.get(parent, [])] \
+            if model.parents else list(driving)
+        sources += own_sources.get(model.name, [])
+        if not sources:
+            written[model.name] = []
+            continue
+        if model.whole:
+            when = max(source[1] for source in sources)
+            hull = Window(min(s[0].start for s in sources), max(s[0].end for s in sources))
+            steps.append((when, position, hull, model.grain, model))
+            written[model.name] = [(window, when, source_grain) for window, _, source_grain in sources]
+            continue
+        windows = _windows_after(sources, model.grain)
+        written[model.name] = [(window, when, model.grain) for window, when in windows]
+        steps.extend((when, position, window, model.grain, model) for window, when in windows)
+    steps.sort(key=lambda step: (step[0], step[1], step[2]))
+    if len(steps) > max_batches:
+        raise InvalidInput(f"The plan would have {len(steps):,} batches over {len(models)} models, more than "
+                           f"{max_batches:,}: narrow the range or the selection, raise --batch-size, or pass "
+                           f"--max-batches {len(steps)}.")
+    plan = []
+    for index, (_, _, window, model_grain, model) in enumerate(steps, start=1):
+        start, end = window.inclusive(model_grain)
+        periods = 1 if model.whole else len(window.periods(model_grain))
+        plan.append(Batch(index, start, end, periods, model=model.name))
+    return plan
+
+
+def _windows_after(sources: Sequence[tuple[Window, int, str]], grain: str) -> list[tuple[Window, int]]:
+    """The windows of a model of `grain` built from `sources` (window, when, source grain):
+    each period of `grain` a source window touches, clipped to it when the grains are the
+    same (a run that starts on a Wednesday keeps its first week's batch from Wednesday
+    on), whole otherwise; each period with the latest `when` of the sources it holds.
+    Adjacent periods due at the same time make one window."""
+    pieces: dict[Bound, tuple[Window, int]] = {}
+    for window, when, source_grain in sources:
+        for start in window.periods(grain):
+            piece = Window.of_periods(start, start, grain)
+            if source_grain == grain:
+                piece = piece.clipped(window) or piece
+            if start in pieces:
+                held, held_when = pieces[start]
+                piece, when_due = Window(min(held.start, piece.start), max(held.end, piece.end)), max(held_when, when)
+            else:
+                when_due = when
+            pieces[start] = (piece, when_due)
+    windows: list[tuple[Window, int]] = []
+    for start in sorted(pieces):
+        piece, when = pieces[start]
+        if windows and windows[-1][1] == when and windows[-1][0].end == piece.start:
+            windows[-1] = (Window(windows[-1][0].start, piece.end), when)
+        else:
+            windows.append((piece, when))
+    return windows

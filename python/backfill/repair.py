@@ -137,6 +137,14 @@ class RepairReport:
             return True
         return bool(self.after) and self.run is not None and self.run.succeeded and not self.still_failing_errors
 
+    @property
+    def newly_failing(self) -> list[Bound]:
+        """Periods failing a check (of severity error, or any with warn_error) after the repair
+        that passed before it: a child a parent's rewrite broke (`repair --select`)."""
+        before = set(self.periods)
+        return sorted({p for o in self.after for p in o.periods if p not in before
+                       and (self.warn_error or o.severity != "warn")})
+
     def period_rows(self) -> list[dict]:
         return [{"period": format_bound(p), "before": self.failing_before(p),
                  "after": self.failing_after(p) if self.after else None} for p in self.periods]
@@ -302,10 +310,26 @@ def gap_periods(gap_start, gap_end, gap_grain: str, grain: str) -> list[Bound]:
 
 # -- the whole repair ----------------------------------------------------------------
 
+REPAIR_NEEDS_A_TABLE = "repairing it (a first run builds it: python -m backfill run or dbt run)"
+
+
+def _checked_options(start, end, grain, batch_size, max_periods, vars, verify, retries):
+    """The range's bounds (None, None without one), once every option is checked: before the
+    checks run and store their failures."""
+    if (start is None) != (end is None):
+        raise InvalidInput("--start and --end go together: give both, or neither to repair every failing period.")
+    bounds = parse_range(start, end, grain) if start is not None else (None, None)
+    if not isinstance(max_periods, int) or max_periods < 1:
+        raise InvalidInput(f"--max-periods must be a whole number, 1 or more (got {max_periods}).")
+    Options(grain=grain, batch_size=batch_size, vars=dict(vars or {}), verify=verify, retries=retries).check()
+    return bounds
+
 
 def repair_model(
-    model: str,
+    model: Optional[str] = None,
     *,
+    select=(),
+    exclude=(),
     checks=(),
     start=None,
     end=None,
@@ -324,26 +348,29 @@ def repair_model(
     project: Optional["DbtProject"] = None,
 ) -> RepairReport:
     """Find the periods the model's checks fail on, backfill exactly those (when
-    `confirm(report)` says so), and run the same checks again.
+    `confirm(report)` says so), and run the same checks again. With `select` (dbt
+    selectors, and `exclude`) in place of `model`: the selection's models together
+    (a SelectionRepair, see repair_selection).
 
     Refuses (InvalidInput) before anything is written: an unknown check, a
     range without both ends, no check that maps to periods, more periods than
     `max_periods`. A check that errors raises RepairFailed, nothing written.
     """
-    if (start is None) != (end is None):
-        raise InvalidInput("--start and --end go together: give both, or neither to repair every failing period.")
-    start_bound, end_bound = parse_range(start, end, grain) if start is not None else (None, None)
-    if not isinstance(max_periods, int) or max_periods < 1:
-        raise InvalidInput(f"--max-periods must be a whole number, 1 or more (got {max_periods}).")
-    # Every option of the batches is checked now, before the checks run and store their failures.
-    Options(grain=grain, batch_size=batch_size, vars=dict(vars or {}), verify=verify, retries=retries).check()
+    if bool(model) == bool(select):
+        raise InvalidInput("Name the model to repair with --model, or the models with --select (one of the two).")
+    if select and checks:
+        raise InvalidInput("--check names one model's checks: use it with --model, not --select.")
+    start_bound, end_bound = _checked_options(start, end, grain, batch_size, max_periods, vars, verify, retries)
     if project is None:
         from backfill.dbt import DbtProject
 
         project = DbtProject(project_dir, profiles_dir, target, vars)
+    if select:
+        return repair_selection(project, list(select), list(exclude), start_bound, end_bound, grain, batch_size,
+                                max_periods, vars, verify, retries, confirm, warn_error, on_event)
     info = project.model(model)
     check_backfillable(info, verify)
-    require_built(project, info, "repairing it (a first run builds it: python -m backfill run or dbt run)")
+    require_built(project, info, REPAIR_NEEDS_A_TABLE)
     found = repairable_checks(project, info, require_period_column(info), checks)
     if not any(c.repairable for c in found):
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in found)
@@ -381,3 +408,95 @@ def _record_after(project: "DbtProject", report: RepairReport) -> None:
         "checks_after": [o.as_dict() for o in report.after],
         "periods": report.period_rows(),
     })
+
+
+# -- a selection: the parents' failing periods repaired with their children ---------------
+
+
+@dataclass
+class SelectionRepair:
+    """`repair --select`: each incremental model's checks before and after, and the one run
+    that rewrote every model's failing periods and the windows they imply downstream."""
+
+    reports: list[RepairReport]  # parents first; a model with no repairable check has none
+    plan: list[Batch] = field(default_factory=list)
+    run: object = None
+    confirmed: bool = False
+
+    @property
+    def periods(self) -> int:
+        return sum(len(report.periods) for report in self.reports)
+
+    @property
+    def succeeded(self) -> bool:
+        if not self.periods:
+            return True
+        return (self.run is not None and self.run.succeeded
+                and all(report.succeeded and not report.newly_failing for report in self.reports))
+
+    def as_dict(self) -> dict:
+        return {"run_id": getattr(self.run, "run_id", None), "models": [r.as_dict() for r in self.reports],
+                "batches": [{"index": b.index, "model": b.model, "start": format_bound(b.start),
+                             "end": format_bound(b.end)} for b in self.plan],
+                "succeeded": self.succeeded}
+
+
+def repair_selection(project: "DbtProject", select: list, exclude: list, start_bound, end_bound, grain: str,
+                     batch_size: int, max_periods: int, vars: Optional[dict], verify: bool, retries: int,
+                     confirm: Callable[[SelectionRepair], bool], warn_error: bool, on_event) -> SelectionRepair:
+    """Repair the incremental models of a dbt selection together (`repair_model(select=...)`, its
+    options checked): each model's failing periods (its own checks, at its own grain) and,
+    downstream, the windows a parent's rewrite implies, in one run, parents first
+    (runner.run_backfill with `select`); then every model's checks again."""
+    from backfill.selection import resolve_selection
+
+    selection = resolve_selection(project, select, exclude, grain, verify, allow_append=False)
+    reports = []
+    for info in selection.models:
+        if info.materialized != "incremental":
+            continue
+        require_built(project, info, REPAIR_NEEDS_A_TABLE)
+        model_grain = selection.grains[info.name]
+        # A check that also reads a model rewritten after this one is that model's (batch_checks).
+        later = [model.unique_id for model in selection.models[selection.models.index(info) + 1:]]
+        found = [check for check in repairable_checks(project, info, require_period_column(info))
+                 if not any(map(check.test.reads, later))]
+        before = run_period_checks(project, found, model_grain, start_bound, end_bound)
+        broken = [o for o in before if o.status == "error"]
+        if broken:
+            raise RepairFailed(f"Check {broken[0].check.name} of {info.name} could not run "
+                               f"({broken[0].message or 'dbt error'}); nothing was repaired.")
+        report = RepairReport(info, model_grain, found, before, warn_error=warn_error)
+        report.plan = plan_repair(report.periods, model_grain, batch_size, max_periods)
+        reports.append(report)
+    if not any(check.repairable for report in reports for check in report.checks):
+        raise InvalidInput(f"No check of the models of --select {' '.join(select)} can be mapped to periods, so "
+                           "nothing can be repaired.")
+    repair = SelectionRepair(reports)
+    windows = {report.model.name: [(format_bound(a), format_bound(b))
+                                   for a, b in period_windows(report.periods, report.grain)]
+               for report in reports if report.periods}
+    common = dict(select=select, exclude=exclude, windows=windows, grain=grain, batch_size=batch_size,
+                  vars=vars, verify=verify, retries=retries, project=project)
+    if windows:
+        repair.plan = run_backfill(dry_run=True, **common).plan
+    if not repair.plan or not confirm(repair):
+        return repair
+    repair.confirmed = True
+    repair.run = run_backfill(notes={"repair": _selection_notes(repair)}, on_event=on_event, **common)
+    for report in reports:
+        report.run = repair.run
+        report.after = run_period_checks(project, report.checks, report.grain, start_bound, end_bound)
+    from backfill.audit import Audit
+
+    Audit(project).add_notes(repair.run.run_id, repair=_selection_notes(repair))
+    return repair
+
+
+def _selection_notes(repair: SelectionRepair) -> dict:
+    """What the audit trail keeps of a repair over a selection: per model and period, before → after."""
+    return {"periods": [{**row, "model": report.model.name} for report in repair.reports
+                        for row in report.period_rows()],
+            "checks_before": [{**o.as_dict(), "model": r.model.name} for r in repair.reports for o in r.before],
+            "checks_after": [{**o.as_dict(), "model": r.model.name} for r in repair.reports for o in r.after]}
+

@@ -3,6 +3,10 @@
     CLI (backfill.cli) → planning (pure) → run_backfill / resume_backfill (here)
       → batch_run.execute_batch (the model's window, then batch_checks) → audit (the record)
 
+A run rewrites one model (`model`), or the models of a dbt selection (`select`,
+resolved by backfill.selection), each batch naming its model, in the order
+planning.plan_selection puts them: parents before children within each window.
+
 `run_backfill` and `resume_backfill` are the Python API (Airflow, Dagster, a
 notebook) and what the CLI itself calls; they raise the same one-sentence
 errors the CLI prints. Everything a run does is written to the audit trail as
@@ -14,13 +18,13 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from multiprocessing import get_context
 from typing import Callable, Optional
 
 from backfill.audit import (CHECK_FAILED, FAILED, INTERRUPTED, RUNNING, SUCCESS, Audit, BatchRecord, RunRecord,
-                            json_value, new_run_id, now_utc, run_record)
+                            safely, json_value, new_run_id, now_utc, run_models, run_record)
 from backfill.batch_checks import snapshots_without_versions
 from backfill.batch_run import BatchOutcome, execute_batch, init_worker, worker_execute
 from backfill.dbt import DbtProject
@@ -28,8 +32,10 @@ from backfill.errors import EXIT_FAILED, BackfillError, BackfillFailed, InvalidI
 from backfill.gaps import refuse_unusable_column
 from backfill.model import ModelInfo, check_backfillable, check_rerun_replaces
 from backfill.no_gaps import gap_windows
-from backfill.periods import check_grain, format_bound, parse_bound, parse_optional_bound, parse_range
-from backfill.planning import MAX_BATCHES, Batch, check_batch_size, plan_batches_for_ranges, plan_run
+from backfill.selection import resolve_selection
+from backfill.periods import check_grain, format_bound, instant, parse_bound, parse_optional_bound, parse_range
+from backfill.planning import (MAX_BATCHES, Batch, check_batch_size, plan_batches_for_ranges, plan_run,
+                               plan_selection)
 from backfill.recompute import verify_window
 
 
@@ -72,7 +78,27 @@ class RunReport:
     finished: Optional[float] = None
     # Why the failed batch cannot be fixed by running it again (its rerun wrote no rows), or "".
     stop_reason: str = ""
-    first_build: bool = False  # the model's table does not exist yet: the first batch creates it
+    # The models whose table does not exist yet: their first batch creates it.
+    unbuilt: set = field(default_factory=set)
+    # A run over a selection: its models by name, parents first (`model` is the first), and
+    # the selected models it leaves alone, with why (views, ephemerals).
+    models: dict = field(default_factory=dict)
+    left_alone: list = field(default_factory=list)
+
+    def model_of(self, batch: Batch) -> ModelInfo:
+        """The model a batch rewrites."""
+        return self.models[batch.model] if batch.model else self.model
+
+    def rewritten_after(self, model: ModelInfo) -> tuple[str, ...]:
+        """The unique_ids of the models the run rewrites after `model` (parents come first)."""
+        names = list(self.models)
+        return tuple(self.models[name].unique_id for name in names[names.index(model.name) + 1:]) \
+            if model.name in self.models else ()
+
+    @property
+    def name(self) -> str:
+        """What the run rewrites, as a sentence names it: the model, or the selection's models."""
+        return ", ".join(self.models) if self.models else self.model.name
 
     @property
     def succeeded(self) -> bool:
@@ -98,11 +124,15 @@ class RunReport:
         return sum(r.seconds for r in self.results)
 
     def batch_vars(self, batch: Batch) -> dict:
-        """The vars a batch gets: the run's --vars, then its window (or microbatch's event time)."""
-        if self.model.is_microbatch:
+        """The vars a batch gets: the run's --vars, then its window (or microbatch's event time);
+        a table of a selection, rebuilt whole, gets the run's --vars alone."""
+        model = self.model_of(batch)
+        if model.is_microbatch:
             event_time_start, event_time_end = batch.event_time_bounds()
             return {**self.vars, "event_time_start": event_time_start, "event_time_end": event_time_end}
-        return {**self.vars, **batch.window_vars(*self.model.window_var_names)}
+        if model.materialized != "incremental":
+            return dict(self.vars)
+        return {**self.vars, **batch.window_vars(*model.window_var_names)}
 
 
 @dataclass(frozen=True)
@@ -119,6 +149,11 @@ class Options:
     concurrency: int = 1
     gaps_only: bool = False
     max_batches: int = MAX_BATCHES
+    # A run over a selection: each model's own grain, by name (the others run at `grain`).
+    grains: dict = field(default_factory=dict)
+
+    def grain_of(self, model: str) -> str:
+        return self.grains.get(model, self.grain)
 
     def check(self) -> "Options":
         check_grain(self.grain)
@@ -167,7 +202,7 @@ def parse_open_range(start, end, grain: str):
 
 
 def run_backfill(
-    model: str,
+    model: Optional[str] = None,
     start=None,
     end=None,
     *,
@@ -192,6 +227,8 @@ def run_backfill(
     target: Optional[str] = None,
     on_event: Optional[OnEvent] = None,
     project: Optional[DbtProject] = None,
+    select: Optional[list] = None,
+    exclude: Optional[list] = None,
 ) -> RunReport:
     """Backfill `model` over the inclusive range [start, end], batch by batch.
 
@@ -204,70 +241,117 @@ def run_backfill(
     be None): those the model's `backfill.no_gaps` tests on its period column
     report, else the periods without a row, found by `backfill.find_gaps`;
     `windows` (a list of inclusive (start, end) pairs, strings or dates) plans
-    exactly those ranges instead of [start, end]. `notes` is stored with the
+    exactly those ranges instead of [start, end]; with `select`, a dict of such
+    lists by model name, each model's own (what `repair --select` found). `notes` is stored with the
     run's options in the audit trail (e.g. why the run happened).
 
     `verify_first` recomputes the planned range into a scratch table before
     anything is written and refuses (HistoryWouldChange) when stored rows would
     change or disappear, unless `accept_changes`. Periods that would only gain
     rows (gaps) do not count as overwriting history.
+
+    `select` (and `exclude`), dbt selectors in place of `model`, backfill every
+    incremental model selected, each at its own grain, parents before children
+    within each window; tables selected are rebuilt once their parents' windows
+    are written (planning.plan_selection). With `gaps_only`, each model's own gaps
+    and the windows they imply downstream.
     """
     started = time.monotonic()
+    if bool(model) == bool(select):
+        raise InvalidInput("Name the model to backfill with --model, or the models with --select (one of the two).")
     options = Options(grain, batch_size, dict(vars or {}), verify, retries, backoff, sleep, concurrency, gaps_only,
                       max_batches).check()
-    if windows is not None:
+    plan: list[Batch] = []  # with `select` and `windows`: each model's own, at its grain, once it is known
+    if windows is not None and not select:
         plan = plan_batches_for_ranges([parse_range(str(a), str(b), grain) for a, b in windows], grain, batch_size,
                                        max_batches)
     elif gaps_only:
         start_bound, end_bound = parse_open_range(start, end, grain)
-    else:
+    elif windows is None:
         if start is None or end is None:
             raise InvalidInput("--start and --end are both needed (or --gaps-only to backfill what is missing).")
         plan = plan_run(start, end, grain, batch_size, max_batches)
     project = project or DbtProject(project_dir, profiles_dir, target, options.vars)
-    info = project.model(model)
-    check_backfillable(info, verify)
-    check_rerun_replaces(info, allow_append)
-    start_var, end_var = info.window_var_names
-    clashing = sorted({start_var, end_var} & set(options.vars))
-    if clashing:
-        raise InvalidInput(f"--vars sets {', '.join(clashing)}, which the runner sets for each batch.")
+    selection = None
+    if select:
+        if concurrency > 1:
+            raise InvalidInput("--concurrency runs one model's batches side by side; a run over a selection "
+                               "runs its models' batches in DAG order, one at a time: use --concurrency 1.")
+        selection = resolve_selection(project, list(select), list(exclude or []), grain, verify, allow_append)
+        options = replace(options, grains=selection.grains)
+        models = selection.models
+    else:
+        models = [project.model(model)]
+        check_backfillable(models[0], verify)
+        check_rerun_replaces(models[0], allow_append)
+    windowed = [info for info in models if info.materialized == "incremental"]
+    for info in windowed:
+        clashing = sorted(set(info.window_var_names) & set(options.vars))
+        if clashing:
+            whose = f" (for {info.name})" if selection else ""
+            raise InvalidInput(f"--vars sets {', '.join(clashing)}, which the runner sets for each batch{whose}.")
     if concurrency > 1:
         check_concurrency(project)
     notify = on_event or (lambda kind, payload: None)
-    facts = check_period_column(project, info, grain, notify)
-    if gaps_only:
-        plan = plan_gaps(project, info, start_bound, end_bound, grain, batch_size, options.vars, max_batches)
-    report = RunReport(model=info, grain=grain, plan=plan, dry_run=dry_run, vars=dict(options.vars), started=started,
-                       first_build=bool(info.period_column) and facts is None)
-    if info.rerun_behaviour == "merged":
-        notify("warning", f"{info.name} has no backfill.delete_window pre-hook: a batch updates rows by its "
-                          "unique_key, but rows of the window that the model no longer produces stay.")
-    if verify_first and plan:
-        check_history(project, info, plan, grain, accept_changes, notify, options.vars)
+    unbuilt = set()
+    for info in windowed:
+        facts = check_period_column(project, info, options.grain_of(info.name), notify)
+        if info.period_column and facts is None:
+            unbuilt.add(info.name)
+    if selection and windows is not None:
+        own = {name: plan_batches_for_ranges([parse_range(str(a), str(b), options.grain_of(name)) for a, b in ranges],
+                                             options.grain_of(name), batch_size, max_batches)
+               for name, ranges in dict(windows).items()}
+        plan = plan_selection(selection.planned, [], grain, max_batches, own=own)
+    elif selection and gaps_only:
+        own = {info.name: plan_gaps(project, info, start_bound, end_bound, options.grain_of(info.name), batch_size,
+                                    options.vars, max_batches) for info in windowed}
+        plan = plan_selection(selection.planned, [], grain, max_batches, own=own)
+    elif selection:
+        plan = plan_selection(selection.planned, plan, grain, max_batches)
+    elif gaps_only:
+        plan = plan_gaps(project, models[0], start_bound, end_bound, grain, batch_size, options.vars, max_batches)
+    report = RunReport(model=models[0], grain=grain, plan=plan, dry_run=dry_run, vars=dict(options.vars),
+                       started=started, unbuilt=unbuilt,
+                       models={info.name: info for info in models} if selection else {},
+                       left_alone=list(selection.left_alone) if selection else [])
+    for info in windowed:
+        if info.rerun_behaviour == "merged":
+            notify("warning", f"{info.name} has no backfill.delete_window pre-hook: a batch updates rows by its "
+                              "unique_key, but rows of the window that the model no longer produces stay.")
+    if verify_first:
+        for info in windowed:
+            batches = [batch for batch in plan if report.model_of(batch) is info]
+            if batches:
+                check_history(project, info, batches, options.grain_of(info.name), accept_changes, notify,
+                              options.vars)
     if dry_run or not plan:
         report.finished = time.monotonic()
         notify("planned", report)
         notify("finished", report)
         return report
 
+    first = min(plan, key=lambda batch: instant(batch.start))
+    last = max(plan, key=lambda batch: instant(batch.end))
+    selected = {"selection": {"select": list(select), "exclude": list(exclude or [])}} if selection else {}
     run = RunRecord(
         run_id=new_run_id(),
-        model=info.name,
+        model=",".join(info.name for info in models),
         target_name=project.target_name,
-        range_start=format_bound(plan[0].start),
-        range_end=format_bound(plan[-1].end),
+        range_start=format_bound(first.start),
+        range_end=format_bound(last.end),
         grain=grain,
         batch_size=batch_size,
         batches_total=len(plan),
-        options={**_options_dict(options), **({"notes": notes} if notes else {})},
+        options={**_options_dict(options), **selected, **({"notes": notes} if notes else {})},
     )
     report.run_id = run.run_id
     audit = Audit(project)
-    audit.acquire_lock(info.name, run.run_id)
+    audit.acquire_locks([info.name for info in models], run.run_id)
     notify("planned", report)
-    records = [BatchRecord(run.run_id, b.index, format_bound(b.start), format_bound(b.end)) for b in plan]
-    return _execute(audit, info, run, plan, records, options, report, notify, fresh=True)
+    records = [BatchRecord(run.run_id, b.index, format_bound(b.start), format_bound(b.end),
+                           model=report.model_of(b).name) for b in plan]
+    return _execute(audit, run, plan, records, options, report, notify, fresh=True)
 
 
 def resume_backfill(
@@ -292,19 +376,24 @@ def resume_backfill(
     audit = Audit(project)
     row = _run_to_resume(audit, run_id, model)
     stored = _options_from_dict(json_value(row["options"], {}))
-    info = project.model(row["model"])
-    check_backfillable(info, stored.verify)
+    names = run_models(row)
+    infos = {name: project.model(name) for name in names}
+    for info in infos.values():
+        if info.materialized == "incremental" or len(names) == 1:
+            check_backfillable(info, stored.verify)
 
     batch_rows = audit.batches(row["run_id"])
     plan, records, skipped = [], [], []
     for batch_row in batch_rows:
+        name = batch_row.get("model") or names[0]  # rows written before batches named their model have none
         batch = Batch(
             int(batch_row["batch_index"]),
-            parse_bound(batch_row["window_start"], stored.grain, option="window_start"),
-            parse_bound(batch_row["window_end"], stored.grain, option="window_end"),
+            parse_bound(batch_row["window_start"], stored.grain_of(name), option="window_start"),
+            parse_bound(batch_row["window_end"], stored.grain_of(name), option="window_end"),
             0,
+            model=name if len(names) > 1 else None,
         )
-        record = BatchRecord(**{k: batch_row[k] for k in BatchRecord.__dataclass_fields__})
+        record = BatchRecord(**{k: batch_row.get(k) for k in BatchRecord.__dataclass_fields__})
         record.batch_index = int(record.batch_index)
         record.attempts = int(record.attempts or 0)
         plan.append(batch)
@@ -312,12 +401,13 @@ def resume_backfill(
         if record.status == SUCCESS:
             skipped.append(batch)
     run = run_record(row)
-    report = RunReport(model=info, grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped, resumed=True,
-                       vars=dict(stored.vars), started=started)
+    report = RunReport(model=infos[names[0]], grain=stored.grain, plan=plan, run_id=run.run_id, skipped=skipped,
+                       resumed=True, vars=dict(stored.vars), started=started,
+                       models=infos if len(names) > 1 else {})
     notify = on_event or (lambda kind, payload: None)
-    audit.acquire_lock(info.name, run.run_id)
+    audit.acquire_locks(names, run.run_id)
     notify("planned", report)
-    return _execute(audit, info, run, plan, records, stored, report, notify, fresh=False)
+    return _execute(audit, run, plan, records, stored, report, notify, fresh=False)
 
 
 class AmbiguousResume(BackfillError):
@@ -364,40 +454,41 @@ def _run_to_resume(audit: Audit, run_id: Optional[str], model: Optional[str]) ->
 # -- execution --------------------------------------------------------------------
 
 
-def _execute(audit, info, run, plan, records, options, report, notify, fresh) -> RunReport:
-    """Run the batches not yet done; the caller holds the model's lock."""
+def _execute(audit, run, plan, records, options, report, notify, fresh) -> RunReport:
+    """Run the batches not yet done; the caller holds the models' locks."""
     try:
-        return _execute_batches(audit, info, run, plan, records, options, report, notify, fresh)
+        return _execute_batches(audit, run, plan, records, options, report, notify, fresh)
     finally:
         audit.project.close_connections()  # the one the batches shared
 
 
-def _execute_batches(audit, info, run, plan, records, options, report, notify, fresh) -> RunReport:
+def _execute_batches(audit, run, plan, records, options, report, notify, fresh) -> RunReport:
     project = audit.project
     run.status, run.finished_at, run.error = RUNNING, None, None
     try:
         for record in records:  # what a killed attempt left running was interrupted
             if record.status == RUNNING:
                 record.status = INTERRUPTED
-        audit.record(info.name, run.run_id, run, *records) if fresh else audit.record(info.name, run.run_id, run)
+        audit.record(run.run_id, run, *records) if fresh else audit.record(run.run_id, run)
         todo = [(b, r) for b, r in zip(plan, records) if r.status != SUCCESS]
         if options.concurrency > 1:
-            _run_concurrently(project, info, run, todo, options, report, notify, audit)
+            _run_concurrently(project, report.model, run, todo, options, report, notify, audit)
         else:
-            _run_in_order(project, info, run, todo, options, report, notify, audit)
+            _run_in_order(project, run, todo, options, report, notify, audit)
         run.status = SUCCESS if report.succeeded else FAILED
         run.finished_at = now_utc()
         run.batches_done = report.done
         run.error = report.failed[0].message if report.failed else None
         if report.failed:
-            report.stop_reason = why_a_rerun_cannot_help(project, info, report.failed[0])
-        audit.record(info.name, run.run_id, run)
-        audit.release_lock(info.name, run.run_id)
+            failed = report.failed[0]
+            report.stop_reason = why_a_rerun_cannot_help(project, report.model_of(failed.batch), failed)
+        audit.record(run.run_id, run)
+        audit.release_locks(run.run_id)
     except BaseException as error:  # Ctrl-C, a crash, an audit trail that cannot be written: record it, propagate
         run.status, run.error, run.finished_at = FAILED, f"{type(error).__name__}: {error}", now_utc()
         run.batches_done = report.done
-        _safely(audit.record, info.name, run.run_id, run)
-        _safely(audit.release_lock, info.name, run.run_id)
+        safely(audit.record, run.run_id, run)
+        safely(audit.release_locks, run.run_id)
         written = [result for result in report.results if result.status in (SUCCESS, CHECK_FAILED)]
         if isinstance(error, BackfillError) and error.exit_code != EXIT_FAILED and written:
             # Not a refusal any more: batches were written, and exit 2 would say nothing was.
@@ -420,7 +511,7 @@ def _stopped_after(run: RunRecord, written: list, total: int, error: BackfillErr
 def _start(record: BatchRecord, run, audit, info, notify, batch) -> None:
     record.status, record.started_at, record.finished_at = RUNNING, now_utc(), None
     record.attempts += 1
-    audit.record(info.name, run.run_id, record, periodic=True)
+    audit.record(run.run_id, record, periodic=True)
     notify("batch_started", (batch, record.attempts))
 
 
@@ -442,28 +533,30 @@ def _finish(record: BatchRecord, outcome: BatchOutcome, run, audit, info, report
     return result
 
 
-def _run_in_order(project, info, run, todo, options, report, notify, audit) -> None:
+def _run_in_order(project, run, todo, options, report, notify, audit) -> None:
     for position, (batch, record) in enumerate(todo):
+        info = report.model_of(batch)
         attempt = 0
         while True:
             attempt += 1
             _start(record, run, audit, info, notify, batch)
-            outcome = execute_batch(project, info, batch, options.verify, options.grain, options.vars)
-            if report.first_build and outcome.written:
+            outcome = execute_batch(project, info, batch, options.verify, options.grain_of(info.name), options.vars,
+                                    report.rewritten_after(info))
+            if info.name in report.unbuilt and outcome.written:
                 outcome = record_first_build(project, info, batch, outcome)
-                report.first_build = False
+                report.unbuilt.discard(info.name)
             if outcome.success or attempt > options.retries:
                 break
             wait_s = options.backoff * (2 ** (attempt - 1))
             record.status, record.error = (CHECK_FAILED if outcome.written else FAILED), outcome.error
-            audit.record(info.name, run.run_id, record)
+            audit.record(run.run_id, record)
             notify("batch_retry", (batch, attempt, outcome.error, wait_s))
             time.sleep(wait_s)
         result = _finish(record, outcome, run, audit, info, report, notify, batch, attempt)
         if not result.succeeded:
             return
         if options.sleep and position < len(todo) - 1:
-            audit.record(info.name, run.run_id)  # a paused run shows its progress
+            audit.record(run.run_id)  # a paused run shows its progress
             time.sleep(options.sleep)
 
 
@@ -473,7 +566,7 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
     if todo and not project.relation_exists(f"ref('{info.package_name}', '{info.name}')"):
         # The first batch creates the table; two batches doing that at once collide
         # ("relation already exists"), so it runs alone before the others fan out.
-        _run_in_order(project, info, run, todo[:1], options, report, notify, audit)
+        _run_in_order(project, run, todo[:1], options, report, notify, audit)
         if report.failed:
             return
         todo = todo[1:]
@@ -507,7 +600,7 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
                 if not result.succeeded:
                     stop = True  # let running batches finish, start no new ones
             if options.sleep and queue and not stop:
-                audit.record(info.name, run.run_id)
+                audit.record(run.run_id)
                 time.sleep(options.sleep)
 
 
@@ -620,10 +713,3 @@ def _options_dict(options: Options) -> dict:
 
 def _options_from_dict(values: dict) -> Options:
     return Options(**{k: v for k, v in values.items() if k in Options.__dataclass_fields__})
-
-
-def _safely(function, *args) -> None:
-    try:
-        function(*args)
-    except Exception:  # recording the failure must not hide the failure itself
-        pass

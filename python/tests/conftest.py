@@ -69,6 +69,25 @@ class Warehouse:
         """`python -m backfill ARGS` against this warehouse."""
         return self._run([sys.executable, "-m", "backfill", "--project-dir", str(self.project_dir), *args], check)
 
+    def cli_killed(self, *args: str, when) -> str:
+        """`python -m backfill ARGS --json`, killed with SIGKILL at the first event `when(event)`
+        holds for (its dbt work under way); the run's id."""
+        import signal
+
+        command = [sys.executable, "-m", "backfill", "--project-dir", str(self.project_dir), *args, "--json"]
+        process = subprocess.Popen(command, env=self.env, cwd=self.tmp_path, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        run_id = None
+        for line in process.stdout:
+            event = json.loads(line)
+            run_id = run_id or event.get("run_id")
+            if when(event):
+                process.send_signal(signal.SIGKILL)
+                break
+        process.wait(timeout=60)
+        assert process.returncode == -signal.SIGKILL, process.stderr.read()
+        return run_id
+
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         dbt = Path(sys.executable).with_name("dbt")
         return self._run([str(dbt), *args, "--project-dir", str(self.project_dir)], check)

@@ -173,3 +173,98 @@ def test_repair_over_max_periods_is_refused_in_one_sentence():
         "narrow it with --start/--end or --check, or raise --max-periods."
     )
     assert len(plan_repair(days[:31], "day", max_periods=31)) == 31
+
+
+# -- a selection of models, window by window (run --select) ---------------------------
+
+from backfill.planning import PlannedModel, plan_selection  # noqa: E402
+from backfill.selection import dag_order  # noqa: E402
+
+
+def steps(plan):
+    return [(b.model, str(b.start), str(b.end)) for b in plan]
+
+
+def test_a_weekly_child_rewrites_each_week_once_after_the_parents_last_day_in_it():
+    models = [PlannedModel("daily", "day"), PlannedModel("weekly", "week", ("daily",))]
+    plan = plan_selection(models, plan_run("2024-01-06", "2024-01-09"), "day")
+    assert steps(plan) == [
+        ("daily", "2024-01-06", "2024-01-06"), ("daily", "2024-01-07", "2024-01-07"),
+        ("weekly", "2024-01-01", "2024-01-07"),  # Saturday and Sunday written, never between them
+        ("daily", "2024-01-08", "2024-01-08"), ("daily", "2024-01-09", "2024-01-09"),
+        ("weekly", "2024-01-08", "2024-01-14"),  # the whole week that holds them, past the range
+    ]
+    assert [b.index for b in plan] == list(range(1, 7))
+    assert [b.periods for b in plan] == [1, 1, 1, 1, 1, 1]
+
+
+def test_a_child_of_the_same_grain_follows_its_parents_batches_as_they_are():
+    models = [PlannedModel("daily", "day"), PlannedModel("cleaned", "day", ("daily",))]
+    plan = plan_selection(models, plan_run("2024-02-27", "2024-03-02", batch_size=3), "day")
+    assert steps(plan) == [
+        ("daily", "2024-02-27", "2024-02-29"), ("cleaned", "2024-02-27", "2024-02-29"),  # the leap day inside
+        ("daily", "2024-03-01", "2024-03-02"), ("cleaned", "2024-03-01", "2024-03-02"),
+    ]
+
+
+def test_a_run_that_starts_mid_week_keeps_its_first_weeks_batch_clipped_at_the_run_grain():
+    models = [PlannedModel("weekly", "week"), PlannedModel("daily_of_weekly", "day", ("weekly",))]
+    plan = plan_selection(models, plan_run("2024-01-03", "2024-01-10", grain="week"), "week")
+    assert steps(plan) == [
+        ("weekly", "2024-01-03", "2024-01-07"), ("daily_of_weekly", "2024-01-03", "2024-01-07"),
+        ("weekly", "2024-01-08", "2024-01-10"), ("daily_of_weekly", "2024-01-08", "2024-01-10"),
+    ]
+
+
+def test_an_hourly_child_of_a_daily_parent_rewrites_every_hour_of_each_day_across_dst():
+    models = [PlannedModel("daily", "day"), PlannedModel("hourly", "hour", ("daily",))]
+    plan = plan_selection(models, plan_run("2024-03-30", "2024-03-31"), "day")
+    assert steps(plan) == [
+        ("daily", "2024-03-30", "2024-03-30"), ("hourly", "2024-03-30 00:00:00", "2024-03-30 23:00:00"),
+        ("daily", "2024-03-31", "2024-03-31"), ("hourly", "2024-03-31 00:00:00", "2024-03-31 23:00:00"),
+    ]
+    assert plan[3].periods == 24  # bounds are UTC hours: a DST day in a local zone is still 24 of them
+
+
+def test_a_table_is_rebuilt_once_after_its_parents_last_window_and_its_children_follow_it():
+    models = [PlannedModel("daily", "day"), PlannedModel("weekly", "week", ("daily",)),
+              PlannedModel("totals", "day", ("weekly",), whole=True),
+              PlannedModel("monthly_of_totals", "month", ("totals",))]
+    plan = plan_selection(models, plan_run("2024-01-30", "2024-02-01"), "day")
+    assert steps(plan) == [
+        ("daily", "2024-01-30", "2024-01-30"), ("daily", "2024-01-31", "2024-01-31"),
+        ("daily", "2024-02-01", "2024-02-01"), ("weekly", "2024-01-29", "2024-02-04"),
+        ("totals", "2024-01-29", "2024-02-04"),
+        ("monthly_of_totals", "2024-01-01", "2024-02-29"),  # the months the table's windows touch
+    ]
+
+
+def test_a_child_of_two_parents_waits_for_the_later_one():
+    models = [PlannedModel("orders", "day"), PlannedModel("refunds", "day"),
+              PlannedModel("net", "week", ("orders", "refunds"))]
+    plan = plan_selection(models, plan_run("2024-01-07", "2024-01-07"), "day")
+    assert steps(plan) == [("orders", "2024-01-07", "2024-01-07"), ("refunds", "2024-01-07", "2024-01-07"),
+                           ("net", "2024-01-01", "2024-01-07")]
+
+
+def test_gaps_only_windows_of_each_model_run_in_time_order_and_imply_their_childrens():
+    own = {"daily": plan_batches_for_ranges([(date(2024, 1, 3), date(2024, 1, 3)),
+                                             (date(2024, 1, 9), date(2024, 1, 10))], "day", 2),
+           "weekly": plan_batches_for_ranges([(date(2024, 1, 29), date(2024, 2, 4))], "week")}
+    models = [PlannedModel("daily", "day"), PlannedModel("weekly", "week", ("daily",))]
+    assert steps(plan_selection(models, [], "day", own=own)) == [
+        ("daily", "2024-01-03", "2024-01-03"), ("weekly", "2024-01-01", "2024-01-07"),
+        ("daily", "2024-01-09", "2024-01-10"), ("weekly", "2024-01-08", "2024-01-14"),
+        ("weekly", "2024-01-29", "2024-02-04"),  # the child's own gap
+    ]
+
+
+def test_a_selection_plan_over_the_batch_limit_is_refused_before_anything_is_listed():
+    models = [PlannedModel("daily", "day"), PlannedModel("weekly", "week", ("daily",))]
+    with pytest.raises(InvalidInput, match=r"The plan would have 6 batches over 2 models, more than 5"):
+        plan_selection(models, plan_run("2024-01-06", "2024-01-09"), "day", max_batches=5)
+
+
+def test_dag_order_puts_every_model_after_its_parents_and_keeps_ties_in_order():
+    parents = {"mart": ("weekly", "refunds"), "weekly": ("daily",), "daily": (), "refunds": ()}
+    assert dag_order(parents) == ["daily", "refunds", "weekly", "mart"]

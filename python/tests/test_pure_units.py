@@ -35,7 +35,7 @@ def test_a_write_replaces_rows_by_their_keys_in_one_delete_and_one_insert_per_ta
     assert statements[0] == ('delete from "db"."s"."backfill_batches" where (run_id = \'run-1\' and batch_index = 1) '
                              "or (run_id = 'run-1' and batch_index = 2)")
     assert statements[1].startswith('insert into "db"."s"."backfill_batches" (run_id, batch_index, window_start, ')
-    assert "('run-1', 1, '2024-01-01', '2024-01-07', 'success', 1, 7, 1.235, null, null, null, null)" in statements[1]
+    assert "('run-1', 1, '2024-01-01', '2024-01-07', 'success', 1, 7, 1.235, null, null, null, null, null)" in statements[1]
     assert "cast('2026-12-03 10:00:00' as timestamp)" in statements[1]
     assert len(statements) == 2
 

@@ -2,7 +2,6 @@
 concurrency, microbatch models — on DuckDB and PostgreSQL."""
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -51,19 +50,10 @@ def test_ninety_days_in_weekly_batches_equal_a_full_build(warehouse):
 
 def test_sigkill_mid_batch_then_resume_leaves_every_day_exactly_once(warehouse):
     warehouse.load_demo_data()
-    command = [sys.executable, "-m", "backfill", "--project-dir", str(warehouse.project_dir), "run",
-               "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-28", "--batch-size", "2", "--json"]
-    process = subprocess.Popen(command, env=warehouse.env, cwd=warehouse.tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    run_id = None
-    for line in process.stdout:
-        event = json.loads(line)
-        run_id = run_id or event.get("run_id")
-        if event["event"] == "batch_started" and event["batch"] == 4:
-            process.send_signal(signal.SIGKILL)  # in the middle of batch 4: its dbt run has started
-            break
-    process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL
+    # In the middle of batch 4: its dbt run has started.
+    run_id = warehouse.cli_killed("run", "-m", "daily_metrics", "--start", "2024-01-01", "--end", "2024-01-28",
+                                  "--batch-size", "2",
+                                  when=lambda event: event["event"] == "batch_started" and event["batch"] == 4)
 
     run, batches = audit_rows(warehouse, run_id)
     assert run[0] == "running"  # as the killed process left it

@@ -36,6 +36,19 @@ def _one_model(ctx, param, models: tuple[str, ...]):
     return models[0] if models else None
 
 
+def select(what: str):
+    """--select/-s: nodes named in dbt's own selection syntax, resolved by dbt (`dbt ls`)."""
+    return click.option("--select", "-s", "select", multiple=True, metavar="SELECTOR",
+                        help=f"{what}, in dbt's selection syntax (daily_metrics+, tag:finance, "
+                             "path:models/marts); repeatable.")
+
+
+def exclude(what: str):
+    """--exclude: nodes taken out of --select, in dbt's selection syntax."""
+    return click.option("--exclude", multiple=True, metavar="SELECTOR",
+                        help=f"{what}, in dbt's selection syntax; repeatable.")
+
+
 def start(what: str, default: str = "", required: bool = False):
     """--start: the first period, inclusive."""
     return click.option("--start", required=required,

@@ -26,6 +26,7 @@ class Progress:
         self.current = ""
         self.label_width = 27
         self.index_width = 3
+        self.model_width = 0  # a run over a selection shows each batch's model
 
     def event(self, kind: str, payload) -> None:
         getattr(self, f"on_{kind}")(payload)
@@ -36,25 +37,34 @@ class Progress:
         self.total = len(report.plan) - len(report.skipped)
         periods = sum(b.periods for b in report.plan)
         if self.as_json:
-            return self.emit("planned", model=report.model.name, run_id=report.run_id, dry_run=report.dry_run,
+            several = {"models": list(report.models), "left_alone": [
+                {"model": name, "reason": why} for name, why in report.left_alone]} if report.models else {}
+            return self.emit("planned", model=report.name, run_id=report.run_id, dry_run=report.dry_run,
                              batches=[self.batch_dict(b, report) for b in report.plan],
-                             skipped=[b.index for b in report.skipped])
+                             skipped=[b.index for b in report.skipped], **several)
+        for name, why in report.left_alone:
+            self.line(f"Selected {name} needs no rebuild: {why}.")
         if not report.plan:
-            return self.line(f"Nothing to backfill for {report.model.name}: no period is missing.")
+            return self.line(f"Nothing to backfill for {report.name}: no period is missing.")
         self.label_width = max(len(b.label()) for b in report.plan)
         self.index_width = max(3, len(str(len(report.plan))))
+        self.model_width = max(len(b.model) for b in report.plan) if report.models else 0
         if report.resumed:
             return self.line(
-                f"Resuming run {report.run_id} of {report.model.name}: {self.total} of {len(report.plan)} "
+                f"Resuming run {report.run_id} of {report.name}: {self.total} of {len(report.plan)} "
                 f"batch(es) left ({len(report.skipped)} already done)."
             )
-        what = f"{report.model.name}: {periods} {report.grain}(s) in {len(report.plan)} batch(es)"
+        if report.models:
+            what = f"{len(report.models)} models ({report.name}, parents first) in {len(report.plan)} batch(es)"
+        else:
+            what = f"{report.model.name}: {periods} {report.grain}(s) in {len(report.plan)} batch(es)"
         if not report.dry_run:
             return self.line(f"Backfilling {what}.")
         self.line(f"Plan for {what}. Dry run: nothing is written.")
         for batch in report.plan:
             window_vars = json.dumps(report.batch_vars(batch))
-            self.line(f"  batch {self.batch_columns(batch)}  --vars '{window_vars}'")
+            whole = "  rebuilt whole" if report.model_of(batch).materialized != "incremental" else ""
+            self.line(f"  batch {self.batch_columns(batch)}  --vars '{window_vars}'{whole}")
 
     def on_warning(self, text: str) -> None:
         if self.as_json:
@@ -69,10 +79,10 @@ class Progress:
 
     def on_batch_started(self, payload) -> None:
         batch, attempt = payload
-        self.current = batch.label()
+        self.current = f"{batch.model} {batch.label()}" if batch.model else batch.label()
         if self.as_json:
             return self.emit("batch_started", batch=batch.index, start=format_bound(batch.start),
-                             end=format_bound(batch.end), attempt=attempt)
+                             end=format_bound(batch.end), attempt=attempt, **self.model_field(batch))
         self.draw()
 
     def on_batch_retry(self, payload) -> None:
@@ -86,7 +96,8 @@ class Progress:
         self.done += 1
         self.rows += result.rows_written or 0
         if self.as_json:
-            return self.emit("batch_finished", batch=result.batch.index, status=result.status,
+            return self.emit("batch_finished", batch=result.batch.index, **self.model_field(result.batch),
+                             status=result.status,
                              seconds=round(result.seconds, 3), attempts=result.attempts,
                              rows=result.rows_written, error=result.message or None, checks=list(result.checks))
         count = result.rows_written
@@ -111,13 +122,19 @@ class Progress:
     # -- output ----------------------------------------------------------------------
 
     def batch_columns(self, batch) -> str:
-        """`  12  2024-01-08 → 2024-01-14`, aligned over the whole plan (hours, 1000+ batches)."""
-        return f"{batch.index:>{self.index_width}}  {batch.label():<{self.label_width}}"
+        """`  12  2024-01-08 → 2024-01-14`, aligned over the whole plan (hours, 1000+ batches);
+        in a run over a selection, the batch's model first."""
+        model = f"{batch.model:<{self.model_width}}  " if batch.model else ""
+        return f"{batch.index:>{self.index_width}}  {model}{batch.label():<{self.label_width}}"
 
     @staticmethod
-    def batch_dict(batch, report) -> dict:
-        return {"batch": batch.index, "start": format_bound(batch.start), "end": format_bound(batch.end),
-                "vars": report.batch_vars(batch)}
+    def model_field(batch) -> dict:
+        return {"model": batch.model} if batch.model else {}
+
+    @classmethod
+    def batch_dict(cls, batch, report) -> dict:
+        return {"batch": batch.index, **cls.model_field(batch), "start": format_bound(batch.start),
+                "end": format_bound(batch.end), "vars": report.batch_vars(batch)}
 
     def emit(self, event: str, **fields) -> None:
         click.echo(json.dumps({"event": event, **fields}, default=str), file=self.stream)

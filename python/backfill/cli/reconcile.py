@@ -21,7 +21,7 @@ Examples:
 
 
 @click.command(epilog=EXAMPLES, short_help="Run the reconciliation tests; report pass or fail per check.")
-@click.option("--select", "-s", "select", multiple=True, help="dbt selection of tests (repeatable); default every reconciliation test.")
+@options.select("The reconciliation tests to run (default: every one)")
 @options.start("Only check this window (the checks that set window_column): its first day")
 @options.end("The window's last day (with --start)")
 @options.vars("the checks")

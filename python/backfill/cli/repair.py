@@ -12,7 +12,9 @@ from backfill.periods import GRAINS, format_bound
 
 
 @click.command()
-@options.model("The incremental model to repair")
+@options.model("The incremental model to repair", required=False)
+@options.select("Instead of --model: the models to repair together, parents with their children")
+@options.exclude("Models to leave out of --select")
 @click.option("--check", "checks", multiple=True,
               help="Only this check (test name; repeat for several). Default: every check of the model.")
 @options.start("Repair only periods from this day (or hour) on")
@@ -29,8 +31,8 @@ from backfill.periods import GRAINS, format_bound
               help="Exit 1 when checks of severity warn still fail after the repair (default: report them, exit 0).")
 @options.as_json()
 @click.pass_obj
-def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, vars_text, verify, retries,
-           warn_error, as_json):
+def repair(obj, model, select, exclude, checks, start, end, grain, batch_size, max_periods, yes, vars_text, verify,
+           retries, warn_error, as_json):
     """Backfill exactly the periods where MODEL's checks fail, then check again.
 
     \b
@@ -45,6 +47,13 @@ def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, 
 
     A check whose failures do not name periods (not_null, a reconciliation
     grouped by something else) is reported as not repairable and skipped.
+
+    --select repairs the incremental models of a dbt selection together: each
+    model's failing periods, at its own grain, and downstream the windows a
+    parent's rewrite implies (a failing day of a daily parent is its week in a
+    weekly child), in one run, parents first, as `run --select` plans them;
+    then every model's checks run again, and a child that fails where it passed
+    before fails the repair.
     The checks' results before and after are stored with the run in the audit
     trail (`status --run RUN_ID`).
 
@@ -53,6 +62,7 @@ def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, 
       python -m backfill repair -m daily_metrics
       python -m backfill repair -m daily_metrics --start 2024-03-01 --end 2024-03-31 --yes
       python -m backfill repair -m daily_metrics --check daily_metrics_amount_matches_events --yes
+      python -m backfill repair -s daily_metrics+ --start 2024-03-01 --end 2024-03-31 --yes
 
     \b
     Exit codes: 0 nothing failed, or every failing period was repaired and
@@ -67,30 +77,37 @@ def repair(obj, model, checks, start, end, grain, batch_size, max_periods, yes, 
 
     progress = Progress(as_json=as_json)
     say = _Printer(progress)
+    several = bool(select)  # repair_model refuses --model with --select
 
-    def confirm(report) -> bool:
-        say.found(report, start, end)
-        say.plan(report)
+    def found(repair) -> None:
+        for report in (repair.reports if several else [repair]):
+            say.found(report, start, end)
+
+    def confirm(repair) -> bool:
+        found(repair)
+        say.plan_several(repair) if several else say.plan(repair)
         if yes:
             return True
         if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
-            return click.confirm(f"Repair these {len(report.periods)} {grain}(s)?", default=False)
+            what = f"these {repair.periods} period(s) and what they imply downstream" if several else \
+                f"these {len(repair.periods)} {grain}(s)"
+            return click.confirm(f"Repair {what}?", default=False)
         return False
 
-    report = repair_model(
-        model, checks=checks, start=start, end=end, grain=grain, batch_size=batch_size, max_periods=max_periods,
-        vars=options.parse_vars(vars_text), verify=verify, retries=retries, confirm=confirm, warn_error=warn_error,
-        project_dir=obj["project_dir"], profiles_dir=obj["profiles_dir"], target=obj["target"],
-        on_event=progress.event,
+    repair = repair_model(
+        model, select=list(select), exclude=list(exclude), checks=checks, start=start, end=end, grain=grain,
+        batch_size=batch_size, max_periods=max_periods, vars=options.parse_vars(vars_text), verify=verify,
+        retries=retries, confirm=confirm, warn_error=warn_error, project_dir=obj["project_dir"],
+        profiles_dir=obj["profiles_dir"], target=obj["target"], on_event=progress.event,
     )
-    if not report.plan:
-        say.found(report, start, end)
-    elif not report.confirmed:
-        say.not_run(report)
+    if not repair.plan:
+        found(repair)
+    elif not repair.confirmed:
+        say.not_run_several(repair) if several else say.not_run(repair)
         sys.exit(EXIT_FAILED)
-    if report.confirmed:
-        say.outcome(report)
-    if not report.succeeded:
+    if repair.confirmed:
+        say.outcome_several(repair) if several else say.outcome(repair)
+    if not repair.succeeded:
         sys.exit(EXIT_FAILED)
 
 
@@ -136,6 +153,42 @@ class _Printer:
             self.progress.line(f"  batch {batch.index:>3}  {batch.label()}")
         if len(shown) < len(report.plan):
             self.progress.line(f"  … and {len(report.plan) - len(shown)} more, up to {report.plan[-1].label()}")
+
+    def plan_several(self, repair) -> None:
+        if self.as_json:
+            return self.progress.emit("plan", batches=repair.as_dict()["batches"])
+        self.progress.line(f"Plan: rewrite {repair.periods} failing period(s) and the windows they imply "
+                           f"downstream, in {len(repair.plan)} batch(es), parents first:")
+        width = max(len(b.model or "") for b in repair.plan)
+        for batch in repair.plan:
+            self.progress.line(f"  batch {batch.index:>3}  {batch.model:<{width}}  {batch.label()}")
+
+    def not_run_several(self, repair) -> None:
+        if self.as_json:
+            return self.progress.emit("not_run", reason="no --yes")
+        click.echo(f"Nothing was run: pass --yes to repair these {repair.periods} period(s).", err=True)
+
+    def outcome_several(self, repair) -> None:
+        if self.as_json:
+            return self.progress.emit("repaired", **repair.as_dict())
+        line = self.progress.line
+        for report in repair.reports:
+            if report.periods:
+                line(f"{report.model.name}, before → after, per {report.grain}:")
+                for row in report.period_rows():
+                    line(f"  {row['period']}  {', '.join(row['before'])}  →  {', '.join(row['after']) or 'passes'}")
+            if report.newly_failing:
+                shown = ", ".join(format_bound(p) for p in report.newly_failing)
+                click.echo(f"{report.model.name} fails its checks after the repair where it passed before: {shown}.",
+                           err=True)
+        run_id = repair.run.run_id
+        if repair.succeeded:
+            line(f"Repaired {repair.periods} period(s) of {repair.run.name} (run {run_id}): every check of "
+                 "severity error passes for them now.")
+        elif not repair.run.succeeded:
+            click.echo(_stopped(repair.run, run_id), err=True)
+        else:
+            click.echo(f"Checks still fail after the rerun (run {run_id}): see above.", err=True)
 
     def not_run(self, report) -> None:
         if self.as_json:

@@ -13,7 +13,9 @@ from backfill.planning import MAX_BATCHES
 
 
 @click.command(epilog=EXIT_CODES)
-@options.model("The incremental model to backfill")
+@options.model("The incremental model to backfill", required=False)
+@options.select("Instead of --model: the models to backfill, window by window in DAG order")
+@options.exclude("Models to leave out of --select")
 @options.start("First day (or hour) to backfill")
 @options.end("Last day (or hour) to backfill")
 @options.batch_size()
@@ -39,9 +41,9 @@ from backfill.planning import MAX_BATCHES
 @click.option("--dry-run", is_flag=True, help="Print the plan (batches and their vars) and write nothing.")
 @options.as_json()
 @click.pass_obj
-def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff, sleep,
-        concurrency, max_batches, verify_first, accept_changes, allow_append, dry_run, as_json):
-    """Backfill MODEL over [--start, --end] in batches, one dbt run per batch.
+def run(obj, model, select, exclude, start, end, batch_size, grain, gaps_only, vars_text, verify, retries, backoff,
+        sleep, concurrency, max_batches, verify_first, accept_changes, allow_append, dry_run, as_json):
+    """Backfill MODEL (or the models of --select) over [--start, --end] in batches, one dbt run per batch.
 
     Each batch receives the window as the vars start_date / end_date (inclusive
     dates, as in the playbook; a model can rename them in
@@ -53,12 +55,22 @@ def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify,
     One run per model at a time: a second one is refused while the first holds
     the model's lock.
 
+    --select backfills a model and what is built on it (dbt's syntax:
+    `daily_metrics+`, `tag:finance`, with --exclude): window by window, each
+    model after its parents, so no model reads a window its parent is still
+    rewriting. Each model runs at its own grain (meta: {backfill: {grain}}, or
+    its no_gaps test's): a day of a daily parent is the week that holds it in a
+    weekly child, rewritten once that week's last day is written. Tables are
+    rebuilt once, after their parents' last window; views need nothing.
+
     \b
     Examples:
       python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-01-31 --batch-size 7
       python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-12-31 --grain month --dry-run
       python -m backfill run -m daily_metrics --gaps-only --start 2024-01-01 --end 2024-04-30
       python -m backfill run -m daily_metrics --start 2024-01-01 --end 2024-01-31 --verify-first
+      python -m backfill run -s daily_metrics+ --start 2024-01-01 --end 2024-01-31 --dry-run
+      python -m backfill run -s tag:finance --exclude finance_snapshot --gaps-only
       python -m backfill run -m hourly_sessions --start '2024-03-30 22:00' --end '2024-03-31 03:00' --grain hour
       python -m backfill -t postgres run -m daily_metrics --start 2024-01-01 --end 2024-12-31 \\
           --batch-size 7 --concurrency 4 --retries 2 --sleep 1
@@ -89,6 +101,8 @@ def run(obj, model, start, end, batch_size, grain, gaps_only, vars_text, verify,
         profiles_dir=obj["profiles_dir"],
         target=obj["target"],
         on_event=progress.event,
+        select=list(select),
+        exclude=list(exclude),
     )
     finish(report, as_json)
 
@@ -101,7 +115,7 @@ def finish(report, as_json: bool) -> None:
     timing = f"{report.wall_seconds:.1f}s (batches {report.batch_seconds:.1f}s)"
     if report.succeeded:
         if not as_json:
-            click.echo(f"Done: {report.done}/{total} batches of {report.model.name} succeeded in {timing} "
+            click.echo(f"Done: {report.done}/{total} batches of {report.name} succeeded in {timing} "
                        f"(run {report.run_id}).")
         return
     if not as_json:
@@ -110,7 +124,7 @@ def finish(report, as_json: bool) -> None:
                 if failed.status == "check_failed" else "")
         click.echo(
             f"Failed: batch {failed.batch.index}/{total} ({failed.batch.label()}) of "
-            f"{report.model.name}: {what}{failed.message}",
+            f"{report.model_of(failed.batch).name}: {what}{failed.message}",
             err=True,
         )
         written = [r for r in report.results if r.status == "check_failed" and r is not failed]

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from backfill.audit import RUNNING, derived_status, json_value
+from backfill.audit import RUNNING, derived_status, json_value, run_models
 from backfill.cli import options
 from backfill.errors import EXIT_CODES, BackfillError
 
@@ -54,14 +54,19 @@ def status(obj, model, run_id, limit, as_json):
             f"{str(run['started_at'])[:19]:<20} {run['invoked_by']}"
         )
     if batches:
+        several = len(run_models(runs[0])) > 1
+        width = max(len(str(batch.get("model") or "")) for batch in batches) if several else 0
+        model_header = f"{'model':<{width}}  " if several else ""
         click.echo(f"\nBatches of {detail}:")
-        click.echo(f"  {'#':>3}  {'window':<27} {'status':<11} {'tries':>5} {'rows':>8} {'seconds':>8}  error")
+        click.echo(f"  {'#':>3}  {model_header}{'window':<27} {'status':<11} {'tries':>5} {'rows':>8} {'seconds':>8}  "
+                   "error")
         for batch in batches:
             window = batch["window_start"] if batch["window_start"] == batch["window_end"] else \
                 f"{batch['window_start']} → {batch['window_end']}"
             rows = "" if batch["rows_written"] is None else int(batch["rows_written"])
             seconds = "" if batch["duration_s"] is None else f"{float(batch['duration_s']):.1f}"
-            click.echo(f"  {int(batch['batch_index']):>3}  {window:<27} {batch['status']:<11} "
+            model = f"{batch.get('model') or '':<{width}}  " if several else ""
+            click.echo(f"  {int(batch['batch_index']):>3}  {model}{window:<27} {batch['status']:<11} "
                        f"{int(batch['attempts'] or 0):>5} {rows:>8} {seconds:>8}  {batch['error'] or ''}")
         show_repair(runs[0])
 
@@ -89,12 +94,14 @@ def show_repair(run: dict) -> None:
     click.echo("\nRepair, per period: checks failing before → after:")
     for row in repair["periods"]:
         after = "not checked yet" if row["after"] is None else (", ".join(row["after"]) or "passes")
-        click.echo(f"  {row['period']}  {', '.join(row['before'])}  →  {after}")
+        model = f"{row['model']}  " if row.get("model") else ""  # a repair over a selection names it
+        click.echo(f"  {model}{row['period']}  {', '.join(row['before'])}  →  {after}")
 
 
 def effective_status(audit, run: dict) -> dict:
     """A run recorded as running whose lock is gone or stale was interrupted (audit.derived_status)."""
-    holder = audit.lock_holder(run["model"]) if run["status"] == RUNNING else None
+    # A run holds every model's lock or none (Audit.acquire_locks): its first model's tells.
+    holder = audit.lock_holder(run_models(run)[0]) if run["status"] == RUNNING else None
     return {**run, "status": derived_status(run, holder)}
 
 

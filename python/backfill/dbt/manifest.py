@@ -80,7 +80,11 @@ def find_model(manifest, name: str, project_dir) -> ModelInfo:
     if len(matches) > 1:
         names = ", ".join(sorted(f"{n.package_name}.{n.name}" for n in matches))
         raise UnknownModel(f"Model name '{name}' is ambiguous ({names}): name the package too.")
-    node = matches[0]
+    return model_info(matches[0])
+
+
+def model_info(node) -> ModelInfo:
+    """A model node as the runner sees it."""
     config = node.config
     return ModelInfo(
         unique_id=node.unique_id,
@@ -98,7 +102,31 @@ def find_model(manifest, name: str, project_dir) -> ModelInfo:
         database=node.database,
         schema=node.schema,
         on_schema_change=config.get("on_schema_change"),
+        batch_size=config.get("batch_size"),
     )
+
+
+def models_by_id(manifest, unique_ids) -> list[ModelInfo]:
+    """The models among `unique_ids` (a selection: tests, seeds and the rest left out)."""
+    return [model_info(manifest.nodes[uid]) for uid in unique_ids
+            if uid in manifest.nodes and manifest.nodes[uid].resource_type == "model"]
+
+
+def nearest_upstream(manifest, unique_id: str, among: set[str]) -> tuple[str, ...]:
+    """The nodes of `among` that `unique_id` is built from, directly or through nodes not
+    among them (a view, an ephemeral model, a model left out of a selection); sorted."""
+    found, seen = set(), set()
+    pending = list(manifest.nodes[unique_id].depends_on.nodes or [])
+    while pending:
+        parent = pending.pop()
+        if parent in seen:
+            continue
+        seen.add(parent)
+        if parent in among:
+            found.add(parent)
+        elif parent in manifest.nodes:
+            pending.extend(getattr(manifest.nodes[parent].depends_on, "nodes", None) or [])  # a seed has none
+    return tuple(sorted(found))
 
 
 def tests(manifest) -> list[TestInfo]:

@@ -246,19 +246,36 @@ class DbtProject:
 
     def select_tests(self, select: list[str]) -> set[str]:
         """The unique_ids of the tests a dbt selection names (`dbt ls`); refused when it is not one."""
-        listed = self.invoke(["ls", "--resource-type", "test", "--output", "json", "--output-keys", "unique_id",
-                              "--select", *select])
-        if not listed.success:
-            from backfill.errors import InvalidInput
+        return set(self._selected("test", select))
 
-            raise InvalidInput(f"--select {' '.join(select)} is not a valid dbt selection: {describe_failure(listed)}")
-        chosen = set()
+    def select_models(self, select: list[str], exclude: Optional[list[str]] = None) -> list[ModelInfo]:
+        """The models a dbt selection names, `--exclude` taken out, resolved by dbt itself
+        (`dbt ls`: graph operators, tags, paths, state); refused when it is not a selection."""
+        return manifest_queries.models_by_id(self.manifest, self._selected("model", select, exclude))
+
+    def upstream_models(self, model: ModelInfo, among: list[ModelInfo]) -> list[str]:
+        """The names of the models of `among` that `model` is built from, directly or through
+        models not among them (views, ephemerals, models left out)."""
+        names = {info.unique_id: info.name for info in among}
+        return [names[uid] for uid in manifest_queries.nearest_upstream(self.manifest, model.unique_id, set(names))]
+
+    def _selected(self, resource_type: str, select: list[str], exclude: Optional[list[str]] = None) -> list[str]:
+        """The unique_ids `dbt ls` lists for a selection, in its order."""
+        from backfill.errors import InvalidInput
+
+        excluded = ["--exclude", *exclude] if exclude else []
+        listed = self.invoke(["ls", "--resource-type", resource_type, "--output", "json", "--output-keys",
+                              "unique_id", "--select", *select, *excluded])
+        if not listed.success:
+            given = " ".join(select) + (f" --exclude {' '.join(exclude)}" if exclude else "")
+            raise InvalidInput(f"--select {given} is not a valid dbt selection: {describe_failure(listed)}")
+        chosen = []
         for line in listed.result or []:
             try:
-                chosen.add(json.loads(line)["unique_id"])
+                chosen.append(json.loads(line)["unique_id"])
             except (ValueError, KeyError, TypeError):
-                chosen.add(str(line))
-        return chosen
+                chosen.append(str(line))
+        return list(dict.fromkeys(chosen))
 
     # -- work -------------------------------------------------------------
 
