@@ -8,6 +8,10 @@
     do not hold is refused: `<prefix>: <relation> has no column '<name>' (it has: ...).`
 -#}
 {% macro _resolved_columns(names, relation=none, columns=none, prefix='backfill') %}
+    {#- No names, nothing to resolve: the relation's columns are not read (a catalog query each time). -#}
+    {%- if not names -%}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set known = (columns if columns is not none else backfill._relation_columns(relation)) or none -%}
     {%- set real_names = [] -%}
     {%- set data_types = {} -%}

@@ -32,7 +32,10 @@ def check_batch(project: DbtProject, model: ModelInfo, batch: Batch, grain: str 
     An empty window is a missing period: the gap checks judge it, with the severity the
     model's own no_gaps test gives it. `later`: the unique_ids of the models a run over a
     selection rewrites after this one (see reconciliation_checks)."""
-    return gap_checks(project, model, batch, grain, vars) + reconciliation_checks(project, model, batch, vars, later)
+    # The model's own table is read afresh when its run may have changed its columns.
+    with project.columns_read_once(written=None if model.keeps_its_columns else model):
+        return (gap_checks(project, model, batch, grain, vars)
+                + reconciliation_checks(project, model, batch, vars, later))
 
 
 def _check(name: str, passed: bool, severity: str, detail: str) -> dict:

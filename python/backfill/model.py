@@ -37,7 +37,16 @@ class ModelInfo:
     unique_key: Optional[object] = None
     database: Optional[str] = None
     schema: Optional[str] = None
+    on_schema_change: Optional[str] = None
     batch_size: Optional[str] = None  # dbt's microbatch config: the grain of its batches
+
+    @property
+    def keeps_its_columns(self) -> bool:
+        """Whether a batch's run leaves the columns of the model's table as they were:
+        dbt's incremental materialization alters an existing table only when
+        on_schema_change is append_new_columns or sync_all_columns (`ignore`, the
+        default, and `fail` never do); any other materialization builds it anew."""
+        return self.materialized == "incremental" and (self.on_schema_change or "ignore") in ("ignore", "fail")
 
     @property
     def backfill_settings(self) -> dict:

@@ -179,3 +179,14 @@ def test_json_lines_carry_the_same_events_for_machines():
                                      "vars": {"start_date": "2024-01-01", "end_date": "2024-01-01"}}]
     assert events[2] == {"event": "finished", "run_id": "r1", "status": "success", "batches_done": 1,
                          "batches_total": 1, "rows": 3, "seconds": 2.0, "batch_seconds": 0.25}
+
+
+def test_only_an_incremental_model_that_never_alters_its_table_keeps_its_columns():
+    # What a batch's checks may keep of the model's table from one batch to the next (batch_checks).
+    def model(materialized, on_schema_change=None):
+        return ModelInfo(**{**MODEL.__dict__, "materialized": materialized, "on_schema_change": on_schema_change})
+
+    assert model("incremental").keeps_its_columns and model("incremental", "fail").keeps_its_columns
+    assert not model("incremental", "append_new_columns").keeps_its_columns
+    assert not model("incremental", "sync_all_columns").keeps_its_columns
+    assert not model("table").keeps_its_columns

@@ -101,6 +101,7 @@ def model_info(node) -> ModelInfo:
         unique_key=config.get("unique_key"),
         database=node.database,
         schema=node.schema,
+        on_schema_change=config.get("on_schema_change"),
         batch_size=config.get("batch_size"),
     )
 

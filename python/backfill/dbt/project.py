@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -312,9 +313,13 @@ class DbtProject:
         self._model_session = None
 
     def close_connections(self) -> None:
-        """Close the connection a model's batches kept open (the end of a run)."""
+        """Close the connection a model's batches kept open (the end of a run), and
+        forget the columns its checks read (`columns_read_once`: once per run)."""
         if self._model_session is not None:
             self._model_session.close()
+        adapter = fast_path.registered_adapter(self._manifest) if self._manifest is not None else None
+        if adapter is not None:
+            fast_path.forget_columns(adapter)
 
     def run_tests(self, tests: list[TestInfo], vars: Optional[dict] = None,
                   store_failures: bool = True) -> dict[str, TestResult]:
@@ -363,6 +368,18 @@ class DbtProject:
             return None
         self.direct_test_runs += 1
         return by_id
+
+    @contextmanager
+    def columns_read_once(self, written: Optional[ModelInfo] = None):
+        """While in it, queries and tests on the fast path read a relation's columns
+        once per run, except `written`'s table, read afresh (fast_path.columns_read_once)."""
+        adapter = self._direct_adapter()
+        if adapter is None:
+            yield
+            return
+        identifier = _identifier_of(written.relation_name) if written is not None and written.relation_name else None
+        with fast_path.columns_read_once(adapter, identifier):
+            yield
 
     def compile_tests(self, tests: list[TestInfo], vars: Optional[dict] = None) -> dict[str, str]:
         """Each test's SQL compiled now with these vars, by unique_id (those dbt could compile)."""
@@ -451,3 +468,8 @@ def _model_run(node_result, failure: str, seconds: float, invoked_ok: bool = Tru
         rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
         seconds=seconds,
     )
+
+
+def _identifier_of(relation_name: str) -> str:
+    """The last part of a rendered relation name: `"db"."main"."orders"` -> `orders`."""
+    return relation_name.rsplit(".", 1)[-1].strip().strip('"`[]')
