@@ -148,6 +148,10 @@ inner join {{ ref('item_assortment') }} as assortment
     and {{ backfill.valid_at('events.event_date', valid_from='assortment.active_start_date',
                              valid_to='assortment.active_end_date', end_inclusive=true) }}
 """
+WEEKLY_METRICS = """select cast(metric_date as date) as week_start, sum(event_count) as event_count
+from {{ ref('daily_metrics') }}
+group by cast(metric_date as date)
+"""
 STAGING_TABLES = ["item", "item_events", "orders", "billing_records", "users", "users_replica"]
 
 MODELS_YML = """
@@ -166,6 +170,8 @@ models:
     description: Events of items active that day, through the user's snapshot.
   - name: events_in_assortment
     description: Events in the user's assortment periods.
+  - name: weekly_metrics
+    description: The user's own weekly view of their daily job.
 """ + "".join(f"  - name: {table}\n    description: The user's staging view of {table}.\n"
               for table in STAGING_TABLES)
 
@@ -181,6 +187,7 @@ FILES = {
     "models/daily_metrics.sql": DAILY_METRICS,
     "models/daily_metrics_reproducible.sql": DAILY_METRICS_REPRODUCIBLE,
     "models/events_in_assortment.sql": EVENTS_IN_ASSORTMENT,
+    "models/weekly_metrics.sql": WEEKLY_METRICS,
     "snapshots/item_snapshot.yml": SNAPSHOTS_YML,
     **{f"models/{table}.sql": STAGING.format(table=table) for table in STAGING_TABLES},
 }
