@@ -446,5 +446,5 @@ def _pid_alive(pid: int) -> bool:
 def safely(function, *args) -> None:
     try:
         function(*args)
-    except Exception:  # releasing what was taken must not hide why the run was refused
+    except Exception:  # recording or releasing after a failure must not hide the failure itself
         pass

@@ -31,7 +31,7 @@ def run_window(project: DbtProject, model: ModelInfo, batch: Batch, vars: Option
     """`dbt run` of the model for the batch window: vars, or microbatch's event-time flags;
     `vars` are the run's own (--vars), passed with every batch. A table (of a run over a
     selection) is rebuilt whole: it has no window."""
-    if model.materialized != "incremental":
+    if not model.is_incremental:
         return project.run_model(model, vars=dict(vars or {}))
     if model.is_microbatch:
         return project.run_model(model, vars=dict(vars or {}), event_time=batch.event_time_bounds())
@@ -65,12 +65,11 @@ def execute_batch(project: DbtProject, model: ModelInfo, batch: Batch, verify: b
         written = True
         # PostgreSQL reports the rows the window's insert wrote; DuckDB does not, so count them.
         rows = outcome.rows_affected
-        windowed = model.materialized == "incremental"
-        if windowed and (rows is None or model.is_microbatch):
+        if model.is_incremental and (rows is None or model.is_microbatch):
             rows = rows_in_window(project, model, batch)
         # A table rebuilt whole is checked over the windows its parents rewrote, when it has a period column.
         checks = check_batch(project, model, batch, grain, vars, later) \
-            if verify and (windowed or model.period_column) else []
+            if verify and (model.is_incremental or model.period_column) else []
         failed = [c for c in checks if c["status"] == "fail"]
         error = "; ".join(f"{c['name']}: {c['detail']}" for c in failed)
         return BatchOutcome(not failed, time.monotonic() - started, rows, error, checks, written=True)

@@ -46,7 +46,7 @@ class ModelInfo:
         dbt's incremental materialization alters an existing table only when
         on_schema_change is append_new_columns or sync_all_columns (`ignore`, the
         default, and `fail` never do); any other materialization builds it anew."""
-        return self.materialized == "incremental" and (self.on_schema_change or "ignore") in ("ignore", "fail")
+        return self.is_incremental and (self.on_schema_change or "ignore") in ("ignore", "fail")
 
     @property
     def backfill_settings(self) -> dict:
@@ -78,6 +78,12 @@ class ModelInfo:
         """The vars a batch's window reaches the model in: start_date / end_date, or its own."""
         settings = self.backfill_settings
         return settings.get("start_var", "start_date"), settings.get("end_var", "end_date")
+
+    @property
+    def is_incremental(self) -> bool:
+        """Rewritten window by window; any other model a run rebuilds is rebuilt whole (a table
+        of a selection)."""
+        return self.materialized == "incremental"
 
     @property
     def is_microbatch(self) -> bool:
@@ -112,7 +118,7 @@ def key_columns(model: ModelInfo, period_column: str) -> list[str]:
 
 def check_backfillable(model: ModelInfo, verify: bool) -> None:
     """Only incremental models are backfilled window by window; verifying needs a period column."""
-    if model.materialized != "incremental":
+    if not model.is_incremental:
         raise UnsupportedModel(
             f"Model '{model.name}' is materialized as '{model.materialized}': only incremental "
             "models can be backfilled window by window."

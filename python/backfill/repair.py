@@ -453,7 +453,7 @@ def repair_selection(project: "DbtProject", select: list, exclude: list, start_b
     selection = resolve_selection(project, select, exclude, grain, verify, allow_append=False)
     reports = []
     for info in selection.models:
-        if info.materialized != "incremental":
+        if not info.is_incremental:
             continue
         require_built(project, info, REPAIR_NEEDS_A_TABLE)
         model_grain = selection.grains[info.name]

@@ -130,7 +130,7 @@ class RunReport:
         if model.is_microbatch:
             event_time_start, event_time_end = batch.event_time_bounds()
             return {**self.vars, "event_time_start": event_time_start, "event_time_end": event_time_end}
-        if model.materialized != "incremental":
+        if not model.is_incremental:
             return dict(self.vars)
         return {**self.vars, **batch.window_vars(*model.window_var_names)}
 
@@ -284,7 +284,7 @@ def run_backfill(
         models = [project.model(model)]
         check_backfillable(models[0], verify)
         check_rerun_replaces(models[0], allow_append)
-    windowed = [info for info in models if info.materialized == "incremental"]
+    windowed = [info for info in models if info.is_incremental]
     for info in windowed:
         clashing = sorted(set(info.window_var_names) & set(options.vars))
         if clashing:
@@ -379,7 +379,7 @@ def resume_backfill(
     names = run_models(row)
     infos = {name: project.model(name) for name in names}
     for info in infos.values():
-        if info.materialized == "incremental" or len(names) == 1:
+        if info.is_incremental or len(names) == 1:
             check_backfillable(info, stored.verify)
 
     batch_rows = audit.batches(row["run_id"])
@@ -508,14 +508,14 @@ def _stopped_after(run: RunRecord, written: list, total: int, error: BackfillErr
             f"Once that is fixed, finish it with: python -m backfill resume {run.run_id}")
 
 
-def _start(record: BatchRecord, run, audit, info, notify, batch) -> None:
+def _start(record: BatchRecord, run, audit, notify, batch) -> None:
     record.status, record.started_at, record.finished_at = RUNNING, now_utc(), None
     record.attempts += 1
     audit.record(run.run_id, record, periodic=True)
     notify("batch_started", (batch, record.attempts))
 
 
-def _finish(record: BatchRecord, outcome: BatchOutcome, run, audit, info, report, notify, batch, attempts) -> BatchResult:
+def _finish(record: BatchRecord, outcome: BatchOutcome, run, audit, report, notify, batch, attempts) -> BatchResult:
     import json
 
     record.status = SUCCESS if outcome.success else (CHECK_FAILED if outcome.written else FAILED)
@@ -539,7 +539,7 @@ def _run_in_order(project, run, todo, options, report, notify, audit) -> None:
         attempt = 0
         while True:
             attempt += 1
-            _start(record, run, audit, info, notify, batch)
+            _start(record, run, audit, notify, batch)
             outcome = execute_batch(project, info, batch, options.verify, options.grain_of(info.name), options.vars,
                                     report.rewritten_after(info))
             if info.name in report.unbuilt and outcome.written:
@@ -552,7 +552,7 @@ def _run_in_order(project, run, todo, options, report, notify, audit) -> None:
             audit.record(run.run_id, record)
             notify("batch_retry", (batch, attempt, outcome.error, wait_s))
             time.sleep(wait_s)
-        result = _finish(record, outcome, run, audit, info, report, notify, batch, attempt)
+        result = _finish(record, outcome, run, audit, report, notify, batch, attempt)
         if not result.succeeded:
             return
         if options.sleep and position < len(todo) - 1:
@@ -581,7 +581,7 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
             while queue and not stop and len(running) < options.concurrency:
                 batch, record = queue.pop(0)
                 attempts[batch.index] = attempts.get(batch.index, 0) + 1
-                _start(record, run, audit, info, notify, batch)
+                _start(record, run, audit, notify, batch)
                 running[pool.submit(worker_execute, info.name, batch, options.verify, options.grain,
                                     options.vars)] = (batch, record)
             if not running:
@@ -596,7 +596,7 @@ def _run_concurrently(project, info, run, todo, options, report, notify, audit) 
                     time.sleep(wait_s)
                     queue.insert(0, (batch, record))
                     continue
-                result = _finish(record, outcome, run, audit, info, report, notify, batch, attempts[batch.index])
+                result = _finish(record, outcome, run, audit, report, notify, batch, attempts[batch.index])
                 if not result.succeeded:
                     stop = True  # let running batches finish, start no new ones
             if options.sleep and queue and not stop:

@@ -46,9 +46,6 @@ class Selection:
     def grains(self) -> dict[str, str]:
         return {model.name: model.grain for model in self.planned}
 
-    def info(self, name: str) -> ModelInfo:
-        return next(model for model in self.models if model.name == name)
-
 
 def resolve_selection(project: "DbtProject", select: list[str], exclude: Optional[list[str]], grain: str,
                       verify: bool, allow_append: bool) -> Selection:
@@ -60,7 +57,7 @@ def resolve_selection(project: "DbtProject", select: list[str], exclude: Optiona
     rewritten = [model for model in chosen if model.materialized in REWRITTEN]
     left_alone = [(model.name, NEEDS_NOTHING.get(model.materialized, f"it is materialized as {model.materialized}"))
                   for model in chosen if model.materialized not in REWRITTEN]
-    if not any(model.materialized == "incremental" for model in rewritten):
+    if not any(model.is_incremental for model in rewritten):
         raise UnsupportedModel(f"--select {given} selects no incremental model, so there is no window to backfill "
                                "(views read their parents; rebuild tables with dbt run).")
     names = [model.name for model in rewritten]
@@ -74,9 +71,9 @@ def resolve_selection(project: "DbtProject", select: list[str], exclude: Optiona
     planned = []
     for name in order:
         model = by_name[name]
-        planned.append(PlannedModel(name, _grain_of(project, model, parents[name], grain, by_name), parents[name],
-                                    whole=model.materialized != "incremental"))
-        if model.materialized == "incremental":
+        planned.append(PlannedModel(name, _grain_of(project, model, parents[name], grain), parents[name],
+                                    whole=not model.is_incremental))
+        if model.is_incremental:
             _refuse_unrunnable(model, verify, allow_append)
     return Selection([by_name[name] for name in order], planned, left_alone)
 
@@ -114,14 +111,14 @@ def declared_grain(project: "DbtProject", model: ModelInfo) -> Optional[str]:
     return tested.pop() if len(tested) == 1 and tested <= set(GRAINS) else None
 
 
-def _grain_of(project, model: ModelInfo, parents: tuple[str, ...], run_grain: str, by_name: dict) -> str:
+def _grain_of(project, model: ModelInfo, parents: tuple[str, ...], run_grain: str) -> str:
     """A model's grain: as declared; a model without parents in the run may take the run's
     --grain, but one built from others must say its own, since its windows are derived
     from theirs and a guess would rewrite the wrong days."""
     grain = declared_grain(project, model)
     if grain:
         return grain
-    if not parents or model.materialized != "incremental":
+    if not parents or not model.is_incremental:
         return run_grain
     raise UnsupportedModel(
         f"Model '{model.name}' is built from {', '.join(parents)} but declares no grain, so the windows of it "

@@ -63,7 +63,7 @@ class Progress:
         self.line(f"Plan for {what}. Dry run: nothing is written.")
         for batch in report.plan:
             window_vars = json.dumps(report.batch_vars(batch))
-            whole = "  rebuilt whole" if report.model_of(batch).materialized != "incremental" else ""
+            whole = "  rebuilt whole" if not report.model_of(batch).is_incremental else ""
             self.line(f"  batch {self.batch_columns(batch)}  --vars '{window_vars}'{whole}")
 
     def on_warning(self, text: str) -> None:
