@@ -182,7 +182,9 @@ def plan_selection(models: Sequence[PlannedModel], batches: Sequence[Batch], gra
                    for position, name in enumerate(grains) for b in (own or {}).get(name, []))
     own_sources: dict[str, list] = {}
     for when, (window, _, name) in enumerate(owned, start=1):
-        own_sources.setdefault(name, []).append((window, when, grains[name]))
+        # Bounded by the run's --start/--end, at the run's grain: a model of another grain
+        # rewrites the whole periods they touch (a gap week cut by --end is the week).
+        own_sources.setdefault(name, []).append((window, when, grain))
     for position, model in enumerate(models):
         sources = [source for parent in model.parents for source in written.get(parent, [])] \
             if model.parents else list(driving)

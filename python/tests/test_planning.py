@@ -268,3 +268,11 @@ def test_a_selection_plan_over_the_batch_limit_is_refused_before_anything_is_lis
 def test_dag_order_puts_every_model_after_its_parents_and_keeps_ties_in_order():
     parents = {"mart": ("weekly", "refunds"), "weekly": ("daily",), "daily": (), "refunds": ()}
     assert dag_order(parents) == ["daily", "refunds", "weekly", "mart"]
+
+
+def test_a_childs_own_gap_cut_by_the_runs_end_is_rewritten_as_its_whole_period():
+    # --end 2024-04-30 (a Tuesday) cuts the weekly model's gap week: rewriting two days of it would
+    # write a week's row from two days of its parent.
+    own = {"weekly": plan_batches_for_ranges([(date(2024, 4, 29), date(2024, 4, 30))], "week")}
+    models = [PlannedModel("daily", "day"), PlannedModel("weekly", "week", ("daily",))]
+    assert steps(plan_selection(models, [], "day", own=own)) == [("weekly", "2024-04-29", "2024-05-05")]
